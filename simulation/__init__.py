@@ -1,0 +1,1 @@
+"""Scenario simulators: (city, scenario) -> result Dataset + KPIs. Nothing here knows Dash."""
