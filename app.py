@@ -1,0 +1,95 @@
+"""Madina Twin's Dash app: ``create_app(config)`` builds it, ``python app.py`` serves it.
+
+Serves deck.gl from pydeck's own wheel and layer columns from this server: nothing is fetched
+from another host, ever.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import dash
+import flask
+
+from data.city import DEFAULT_CITY
+from data.errors import MadinaError
+from layers.catalog import LAYER_BUILDERS, packed_layer
+
+HERE = Path(__file__).resolve().parent
+DECK_SCRIPT_URL = "/vendor/deck.gl.js"
+LAYER_BLOB_URL = "/api/layers/{city}/{layer}.bin"
+
+
+@lru_cache(maxsize=1)
+def deck_bundle_path() -> Path:
+    """Path of the deck.gl UMD bundle shipped in pydeck's wheel (jupyter nbextension)."""
+    for entry in importlib.metadata.files("pydeck") or ():
+        if str(entry).endswith("nbextensions/pydeck/index.js"):
+            path = Path(entry.locate()).resolve()
+            if path.is_file():
+                return path
+    raise FileNotFoundError(
+        "pydeck's deck.gl bundle (share/jupyter/nbextensions/pydeck/index.js) is not installed; "
+        "reinstall pydeck with `pip install --force-reinstall pydeck`"
+    )
+
+
+def create_app(config: dict | None = None) -> dash.Dash:
+    """Build the Dash app.
+
+    Parameters
+    ----------
+    config : dict, optional
+        ``city``: embedded city to show (default ``MADINA_CITY`` or ``casablanca``).
+    """
+    config = dict(config or {})
+    city = config.get("city") or os.environ.get("MADINA_CITY", DEFAULT_CITY)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        external_scripts=[DECK_SCRIPT_URL],
+        title="Madina Twin",
+        update_title=None,
+        serve_locally=True,
+    )
+    app.server.config["MADINA_CITY"] = city
+    _register_routes(app.server)
+    app.layout = dash.html.Div([dash.page_container], className="twin-root")
+    return app
+
+
+def _register_routes(server: flask.Flask) -> None:
+    @server.get(DECK_SCRIPT_URL)
+    def deck_script() -> flask.Response:
+        response = flask.send_file(deck_bundle_path(), mimetype="text/javascript", max_age=86400)
+        return response
+
+    @server.get("/api/layers/<city>/<layer>.bin")
+    def layer_blob(city: str, layer: str) -> flask.Response:
+        if city != server.config["MADINA_CITY"]:
+            return _error(404, f"unknown city {city!r}; this twin serves {server.config['MADINA_CITY']!r}")
+        if layer not in LAYER_BUILDERS:
+            return _error(404, f"unknown layer {layer!r}; known layers: {', '.join(LAYER_BUILDERS)}")
+        try:
+            blob = packed_layer(city, layer).blob
+        except MadinaError as err:
+            return _error(422, str(err))
+        return flask.Response(blob, mimetype="application/octet-stream",
+                              headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _error(status: int, message: str) -> flask.Response:
+    return flask.make_response(flask.jsonify(error=message), status)
+
+
+if __name__ == "__main__":
+    create_app().run(
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8050")),
+        debug=False,
+    )

@@ -1,0 +1,76 @@
+"""Details of one map feature, looked up in the `City` by id, with units, for the side panel.
+
+Pure lookups: the browser only says which feature was clicked; values come from the bundle.
+"""
+
+from __future__ import annotations
+
+import math
+
+from data.city import City
+from data.errors import LayerSpecError
+
+# layer -> (id column, [(column, label, unit)])
+DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "lamps": ("lamp_id", [
+        ("lamp_id", "Lamp", ""), ("technology", "Technology", ""), ("power_w", "Power", "W"),
+        ("mounting_height_m", "Mounting height", "m"), ("road_id", "Road", ""),
+        ("district_id", "District", ""), ("cabinet_id", "Control cabinet", ""),
+        ("feeder_id", "Feeder", ""), ("install_year", "Installed", ""),
+        ("synthetic", "Synthetic (estimated)", ""),
+    ]),
+    "roads": ("road_id", [
+        ("road_id", "Road", ""), ("name", "Name", ""), ("road_class", "Class", ""),
+        ("lanes", "Lanes", ""), ("maxspeed_kmh", "Speed limit", "km/h"),
+        ("width_m", "Width", "m"), ("length_m", "Length", "m"), ("district_id", "District", ""),
+        ("synthetic", "Synthetic (estimated)", ""),
+    ]),
+    "buildings": ("building_id", [
+        ("building_id", "Building", ""), ("building_type", "Type", ""),
+        ("height_m", "Height", "m"), ("levels", "Floors", ""),
+        ("height_estimated", "Height estimated", ""), ("district_id", "District", ""),
+        ("synthetic", "Synthetic footprint", ""),
+    ]),
+    "districts": ("district_id", [
+        ("district_id", "District", ""), ("name", "Name", ""), ("name_ar", "Arabic name", ""),
+        ("population", "Population", "inhabitants"), ("households", "Households", ""),
+        ("area_km2", "Area", "km²"), ("source", "Source", ""),
+    ]),
+}
+
+
+def feature_details(city: City, layer_id: str, feature_id: str) -> list[tuple[str, str]]:
+    """(label, formatted value with unit) rows describing one feature.
+
+    Raises
+    ------
+    LayerSpecError
+        If the layer has no details or no feature has ``feature_id``.
+    """
+    if layer_id not in DETAIL_FIELDS:
+        raise LayerSpecError(f"no details for layer {layer_id!r}")
+    id_column, fields = DETAIL_FIELDS[layer_id]
+    frame = city.layer(layer_id)
+    matches = frame.index[frame[id_column] == feature_id]
+    if len(matches) == 0:
+        raise LayerSpecError(f"layer {layer_id!r} has no feature with {id_column} {feature_id!r}")
+    row = frame.loc[matches[0]]
+    rows = [(label, _format(row[column], unit)) for column, label, unit in fields if column in row]
+    if layer_id == "districts":
+        rows.insert(6, ("Density", _format(row["population"] / row["area_km2"], "inh./km²")))
+    return rows
+
+
+def _format(value: object, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        number = float(value)
+        text = f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.1f}"
+    elif type(value).__name__.startswith("int") or isinstance(value, int):
+        text = f"{int(value):,}" if unit else str(int(value))
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip()

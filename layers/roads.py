@@ -1,0 +1,70 @@
+"""Road layer: the street network as paths, coloured and sized by road class.
+
+Builds a deck.gl PathLayer spec from `City.roads`; never touches Dash or the browser.
+"""
+
+from __future__ import annotations
+
+import pydeck as pdk
+
+from data.city import City
+from layers.geometry import line_vertices
+from layers.spec import LayerSpec, legend_from, rgba
+
+LAYER_ID = "roads"
+CLASS_COLORS: dict[str, tuple[int, ...]] = {
+    "motorway": (232, 93, 74),
+    "trunk": (240, 128, 60),
+    "primary": (247, 178, 72),
+    "secondary": (246, 214, 120),
+    "tertiary": (215, 215, 205),
+    "residential": (175, 178, 182),
+    "service": (150, 152, 156),
+}
+OTHER_COLOR = (150, 152, 156)
+
+
+def road_layer(city: City) -> LayerSpec:
+    """Roads as a PathLayer; width is the carriageway width in metres (min 1 px)."""
+    roads = city.roads
+    vertices, starts = line_vertices(roads)
+    deck_layer = pdk.Layer(
+        "PathLayer",
+        id=LAYER_ID,
+        pickable=True,
+        width_units="'meters'",
+        width_min_pixels=1,
+        cap_rounded=True,
+        auto_highlight=True,
+        highlight_color=[255, 255, 255, 200],
+        _path_type="'open'",
+    )
+    lanes = roads["lanes"].astype("Float64").fillna(float("nan")).astype(float)
+    return LayerSpec(
+        id=LAYER_ID,
+        title="Roads",
+        deck_layer=deck_layer,
+        length=len(roads),
+        start_indices=starts,
+        attributes={
+            "getPath": vertices,
+            "getColor": rgba(roads["road_class"].to_numpy(), CLASS_COLORS, OTHER_COLOR),
+            "getWidth": roads["width_m"].to_numpy(dtype=float),
+        },
+        fields={
+            "road_id": roads["road_id"],
+            "name": roads["name"].fillna("").replace("", "(unnamed)"),
+            "road_class": roads["road_class"],
+            "lanes": lanes,
+            "maxspeed_kmh": roads["maxspeed_kmh"].astype(float),
+            "length_m": roads["length_m"].astype(float),
+            "district_id": roads["district_id"],
+            "provenance": roads["synthetic"].map(
+                {True: "synthetic (estimated)", False: "OpenStreetMap"}
+            ),
+        },
+        tooltip="{name}\n{road_class} · {lanes} lanes · {maxspeed_kmh} km/h\n({provenance})",
+        id_field="road_id",
+        legend_title="Roads by class",
+        legend=legend_from(CLASS_COLORS, roads["road_class"]),
+    )

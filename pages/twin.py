@@ -1,0 +1,184 @@
+"""The twin page: the 3D city map, layer toggles, legends, details panel and data sources.
+
+Layout and thin callbacks only; data comes from `data`, specs from `layers`.
+"""
+
+from __future__ import annotations
+
+import dash
+import flask
+from dash import ClientsideFunction, Input, Output, callback, dcc, html
+
+from data.city import load_city
+from data.errors import MadinaError
+from layers.catalog import LAYER_BUILDERS, packed_layer
+from layers.details import feature_details
+
+dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
+
+
+def _city_name() -> str:
+    return flask.current_app.config["MADINA_CITY"]
+
+
+def twin_bundle(city_name: str) -> dict:
+    """What the browser needs to draw the city: view, layer manifests and blob URL template."""
+    city = load_city(city_name)
+    view = city.meta.get("view", {})
+    return {
+        "city": city_name,
+        "view": {
+            "center": list(city.center),
+            "zoom": view.get("zoom", 12),
+            "pitch": view.get("pitch", 50),
+            "bearing": view.get("bearing", 0),
+        },
+        "blobUrl": f"/api/layers/{city_name}/{{layer}}.bin",
+        "layers": [packed_layer(city_name, layer_id).manifest for layer_id in LAYER_BUILDERS],
+    }
+
+
+def legend_block(manifest: dict) -> html.Div:
+    """One legend: title plus a swatch per entry."""
+    rows = [
+        html.Li(
+            [
+                html.Span(
+                    className="swatch",
+                    style={"backgroundColor": "rgb({},{},{})".format(*entry["color"][:3])},
+                ),
+                entry["label"],
+            ]
+        )
+        for entry in manifest["legend"]
+    ]
+    return html.Div(
+        [html.H4(manifest["legendTitle"]), html.Ul(rows)],
+        className="legend",
+        id=f"legend-{manifest['id']}",
+    )
+
+
+def _sources(city_meta: dict) -> html.Div:
+    items = [
+        html.Li(
+            [
+                html.B(source.get("layer", "")),
+                f": {source.get('source', '')}",
+                html.Span(" (synthetic, estimated)", className="synthetic")
+                if source.get("synthetic")
+                else "",
+                html.Span(f" — {source['licence']}", className="licence")
+                if source.get("licence")
+                else "",
+            ]
+        )
+        for source in city_meta.get("sources", [])
+    ]
+    return html.Details([html.Summary("Data sources"), html.Ul(items)], className="sources")
+
+
+def layout(**_query: str) -> html.Div:
+    """Page layout for the configured city (built per request; data loading is cached)."""
+    city_name = _city_name()
+    city = load_city(city_name)
+    bundle = twin_bundle(city_name)
+    counts = city.meta.get("counts", {})
+    options = [{"label": m["title"], "value": m["id"]} for m in bundle["layers"]]
+    visible = [m["id"] for m in bundle["layers"] if m["visible"]]
+    summary = " · ".join(
+        f"{counts.get(key, 0):,} {label}"
+        for key, label in (("lamps", "light points"), ("buildings", "buildings"), ("roads", "road segments"))
+    )
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.H1(city.meta.get("title", city_name.title())),
+                    html.Span("Madina Twin · 3D city twin", className="brand"),
+                    html.Span(summary, className="summary", id="city-summary"),
+                ],
+                className="twin-header",
+            ),
+            html.Aside(
+                [
+                    html.H3("Layers"),
+                    dcc.Checklist(
+                        options=options, value=visible, id="layer-toggles", className="toggles"
+                    ),
+                    html.Div(id="legends"),
+                    _sources(city.meta),
+                    html.P(
+                        "Drag to pan, right-drag or Ctrl+drag to rotate and tilt, scroll to zoom. "
+                        "Hover for a tooltip, click for details.",
+                        className="hint",
+                    ),
+                ],
+                className="twin-sidebar",
+            ),
+            html.Main(
+                [
+                    html.Div(id="twin-map", className="twin-map"),
+                    html.Div(id="twin-status", className="twin-status", children="Loading…"),
+                    html.Div(
+                        " · ".join(city.meta.get("attribution", [])),
+                        className="twin-attribution",
+                        id="twin-attribution",
+                    ),
+                ],
+                className="twin-main",
+            ),
+            html.Aside(
+                [html.H3("Details"), html.Div(id="feature-details", children=_no_selection())],
+                className="twin-details",
+            ),
+            dcc.Store(id="twin-bundle", data=bundle),
+            dcc.Store(id="selected-feature"),
+        ],
+        className="twin-page",
+    )
+
+
+def _no_selection() -> html.P:
+    return html.P("Click a lamp, road, building or district on the map.", className="hint")
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="render"),
+    Output("twin-status", "children"),
+    Input("twin-bundle", "data"),
+    Input("layer-toggles", "value"),
+)
+
+
+@callback(Output("legends", "children"), Input("layer-toggles", "value"), Input("twin-bundle", "data"))
+def show_legends(shown: list[str] | None, bundle: dict | None) -> list[html.Div]:
+    """A legend for every visible layer, top layer first."""
+    if not bundle:
+        return []
+    shown = set(shown or [])
+    return [legend_block(m) for m in reversed(bundle["layers"]) if m["id"] in shown]
+
+
+@callback(Output("feature-details", "children"), Input("selected-feature", "data"))
+def show_details(selection: dict | None) -> html.Div | html.P:
+    """Details of the clicked feature, looked up server-side in the city bundle."""
+    if not selection:
+        return _no_selection()
+    layer_id = str(selection.get("layer", ""))
+    feature_id = str(selection.get("id", ""))
+    try:
+        rows = feature_details(load_city(_city_name()), layer_id, feature_id)
+    except MadinaError as err:
+        return html.P(str(err), className="error")
+    return html.Div(
+        [
+            html.H4(f"{layer_id.rstrip('s').title()} {feature_id}"),
+            html.Table(
+                html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
+                className="details-table",
+            ),
+        ],
+        id="details-card",
+        **{"data-layer": layer_id, "data-feature": feature_id},
+    )
