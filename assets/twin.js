@@ -171,7 +171,29 @@
     return [rect.left + x, rect.top + y];
   }
 
-  window.madinaTwin = {state, mount, load, redraw, screenPosition, fieldValue};
+  /* Test and tooling hook: a row of ``layerId`` that deck.gl picks at its own screen position
+     (so it is drawn and not hidden), as {index, x, y} in page pixels, or null. */
+  function findPickable(layerId, maxTries) {
+    const entry = state.layers[layerId];
+    if (!entry || !state.deck) return null;
+    const rect = state.deck.getCanvas().getBoundingClientRect();
+    const n = entry.manifest.length;
+    const tries = Math.min(n, maxTries || 4000);
+    for (let k = 0; k < tries; k++) {
+      const index = Math.floor((k * 2654435761) % n);
+      const pos = screenPosition(layerId, index);
+      if (!pos) continue;
+      const x = pos[0] - rect.left, y = pos[1] - rect.top;
+      if (x < 40 || y < 40 || x > rect.width - 40 || y > rect.height - 40) continue;
+      const picked = state.deck.pickObject({x, y, radius: 0, layerIds: undefined});
+      if (picked && picked.layer && picked.layer.id === layerId) {
+        return {index: picked.index, x: pos[0], y: pos[1]};
+      }
+    }
+    return null;
+  }
+
+  window.madinaTwin = {state, mount, load, redraw, screenPosition, findPickable, fieldValue};
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     madina: {

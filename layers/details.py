@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from data.city import City
 from data.errors import LayerSpecError
 
@@ -55,21 +57,35 @@ def feature_details(city: City, layer_id: str, feature_id: str) -> list[tuple[st
     if len(matches) == 0:
         raise LayerSpecError(f"layer {layer_id!r} has no feature with {id_column} {feature_id!r}")
     row = frame.loc[matches[0]]
-    rows = [(label, _format(row[column], unit)) for column, label, unit in fields if column in row]
+    rows = [
+        (label, _with_name(city, column, _format(row[column], unit)))
+        for column, label, unit in fields
+        if column in row
+    ]
     if layer_id == "districts":
         rows.insert(6, ("Density", _format(row["population"] / row["area_km2"], "inh./km²")))
     return rows
 
 
+def _with_name(city: City, column: str, text: str) -> str:
+    """Append the human name to a road or district id (``R000123`` -> ``Rue 12 (R000123)``)."""
+    lookups = {"road_id": (city.roads, "road_id"), "district_id": (city.districts, "district_id")}
+    if column not in lookups or not text:
+        return text
+    frame, key = lookups[column]
+    names = frame.loc[frame[key] == text, "name"]
+    return f"{names.iloc[0]} ({text})" if len(names) and names.iloc[0] else text
+
+
 def _format(value: object, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is np.nan or (isinstance(value, float) and math.isnan(value)):
         return "unknown"
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
-    if isinstance(value, float) or type(value).__name__.startswith("float"):
+    if isinstance(value, float | np.floating):
         number = float(value)
         text = f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.1f}"
-    elif type(value).__name__.startswith("int") or isinstance(value, int):
+    elif isinstance(value, int | np.integer):
         text = f"{int(value):,}" if unit else str(int(value))
     else:
         text = str(value)

@@ -26,7 +26,7 @@ def lamp_layer(city: City) -> LayerSpec:
     """Light points as a ScatterplotLayer (radius in metres, min 1.2 px so the city shows)."""
     lamps = city.lamps
     road_names = lamps["road_id"].map(city.roads.set_index("road_id")["name"]).fillna("")
-    synthetic = lamps["synthetic"].map({True: "synthetic (estimated)", False: "surveyed"})
+    synthetic = lamps["synthetic"].map({True: "synthetic, estimated", False: "surveyed"})
     deck_layer = pdk.Layer(
         "ScatterplotLayer",
         id=LAYER_ID,
@@ -62,7 +62,7 @@ def lamp_layer(city: City) -> LayerSpec:
             "provenance": synthetic,
         },
         tooltip="Lamp {lamp_id}\n{technology} · {power_w} W · {mounting_height_m} m pole\n"
-        "{road}\n({provenance})",
+        "{road}\n{provenance}",
         id_field="lamp_id",
         legend_title="Light points by technology",
         legend=tuple(

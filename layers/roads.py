@@ -60,10 +60,10 @@ def road_layer(city: City) -> LayerSpec:
             "length_m": roads["length_m"].astype(float),
             "district_id": roads["district_id"],
             "provenance": roads["synthetic"].map(
-                {True: "synthetic (estimated)", False: "OpenStreetMap"}
+                {True: "synthetic, estimated", False: "OpenStreetMap"}
             ),
         },
-        tooltip="{name}\n{road_class} · {lanes} lanes · {maxspeed_kmh} km/h\n({provenance})",
+        tooltip="{name}\n{road_class} · {lanes} lanes · {maxspeed_kmh} km/h\n{provenance}",
         id_field="road_id",
         legend_title="Roads by class",
         legend=legend_from(CLASS_COLORS, roads["road_class"]),
