@@ -1,0 +1,114 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, against a live app.
+
+Every page records its requests and console: a request outside localhost or a console error
+fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path(os.environ.get("MADINA_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+READY = (
+    "window.madinaTwin && window.madinaTwin.state.ready "
+    "&& window.madinaTwin.state.firstRenderMs !== null"
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.is_file():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("MADINA_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageLog:
+    """Requests and console messages of one page."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+
+    def outside_localhost(self) -> list[str]:
+        return [
+            url
+            for url in self.requests
+            if urlparse(url).scheme not in ("data", "blob") and urlparse(url).hostname not in LOCAL_HOSTS
+        ]
+
+
+@pytest.fixture()
+def twin_page(browser, live_server):
+    """A page with the twin loaded and drawn; fails the test on any foreign request or error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 850})
+    page = context.new_page()
+    log = PageLog()
+    page.on("request", lambda request: log.requests.append(request.url))
+    page.on(
+        "console",
+        lambda message: log.console_errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: log.console_errors.append(str(error)))
+    page.goto(live_server + "/")
+    page.wait_for_function(READY, timeout=90_000)
+    page.wait_for_timeout(300)
+    page.log = log
+    yield page
+    context.close()
+    assert not log.outside_localhost(), f"requests outside localhost: {log.outside_localhost()}"
+    assert not log.console_errors, f"console errors: {log.console_errors}"
+
+
+def _map_pixels(page) -> np.ndarray:
+    from PIL import Image
+
+    png = page.locator("#twin-map").screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.fixture()
+def map_pixels():
+    """Function: page -> the map area as an (h, w, 3) uint8 array, from a real screenshot."""
+    return _map_pixels
