@@ -72,15 +72,22 @@ def _register_routes(server: flask.Flask) -> None:
     @server.get("/api/layers/<city>/<layer>.bin")
     def layer_blob(city: str, layer: str) -> flask.Response:
         if city != server.config["MADINA_CITY"]:
-            return _error(404, f"unknown city {city!r}; this twin serves {server.config['MADINA_CITY']!r}")
+            return _error(
+                404, f"unknown city {city!r}; this twin serves {server.config['MADINA_CITY']!r}"
+            )
         if layer not in LAYER_BUILDERS:
-            return _error(404, f"unknown layer {layer!r}; known layers: {', '.join(LAYER_BUILDERS)}")
+            return _error(
+                404, f"unknown layer {layer!r}; known layers: {', '.join(LAYER_BUILDERS)}"
+            )
         try:
             blob = packed_layer(city, layer).blob
         except MadinaError as err:
             return _error(422, str(err))
-        return flask.Response(blob, mimetype="application/octet-stream",
-                              headers={"Cache-Control": "private, max-age=3600"})
+        return flask.Response(
+            blob,
+            mimetype="application/octet-stream",
+            headers={"Cache-Control": "private, max-age=3600"},
+        )
 
 
 def _error(status: int, message: str) -> flask.Response:

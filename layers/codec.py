@@ -47,7 +47,11 @@ class _BlobWriter:
         if pad:
             self._parts.append(b"\0" * pad)
             self._size += pad
-        descriptor = {"offset": self._size, "count": int(array.size), "dtype": _JS_TYPES[array.dtype]}
+        descriptor = {
+            "offset": self._size,
+            "count": int(array.size),
+            "dtype": _JS_TYPES[array.dtype],
+        }
         data = array.tobytes()
         self._parts.append(data)
         self._size += len(data)
@@ -145,7 +149,10 @@ def _as_sequence(text: pd.Series) -> tuple[str, int, np.ndarray] | None:
 def decode_field(descriptor: dict, blob: bytes) -> list:
     """Inverse of `encode_field` (used by tests and exports to check what the browser sees)."""
     array = np.frombuffer(
-        blob, dtype=np.dtype(descriptor["dtype"]), count=descriptor["count"], offset=descriptor["offset"]
+        blob,
+        dtype=np.dtype(descriptor["dtype"]),
+        count=descriptor["count"],
+        offset=descriptor["offset"],
     )
     kind = descriptor["kind"]
     if kind == "bool":

@@ -14,30 +14,59 @@ from data.errors import LayerSpecError
 
 # layer -> (id column, [(column, label, unit)])
 DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
-    "lamps": ("lamp_id", [
-        ("lamp_id", "Lamp", ""), ("technology", "Technology", ""), ("power_w", "Power", "W"),
-        ("mounting_height_m", "Mounting height", "m"), ("road_id", "Road", ""),
-        ("district_id", "District", ""), ("cabinet_id", "Control cabinet", ""),
-        ("feeder_id", "Feeder", ""), ("install_year", "Installed", ""),
-        ("synthetic", "Synthetic (estimated)", ""),
-    ]),
-    "roads": ("road_id", [
-        ("road_id", "Road", ""), ("name", "Name", ""), ("road_class", "Class", ""),
-        ("lanes", "Lanes", ""), ("maxspeed_kmh", "Speed limit", "km/h"),
-        ("width_m", "Width", "m"), ("length_m", "Length", "m"), ("district_id", "District", ""),
-        ("synthetic", "Synthetic (estimated)", ""),
-    ]),
-    "buildings": ("building_id", [
-        ("building_id", "Building", ""), ("building_type", "Type", ""),
-        ("height_m", "Height", "m"), ("levels", "Floors", ""),
-        ("height_estimated", "Height estimated", ""), ("district_id", "District", ""),
-        ("synthetic", "Synthetic footprint", ""),
-    ]),
-    "districts": ("district_id", [
-        ("district_id", "District", ""), ("name", "Name", ""), ("name_ar", "Arabic name", ""),
-        ("population", "Population", "inhabitants"), ("households", "Households", ""),
-        ("area_km2", "Area", "km²"), ("source", "Source", ""),
-    ]),
+    "lamps": (
+        "lamp_id",
+        [
+            ("lamp_id", "Lamp", ""),
+            ("technology", "Technology", ""),
+            ("power_w", "Power", "W"),
+            ("mounting_height_m", "Mounting height", "m"),
+            ("road_id", "Road", ""),
+            ("district_id", "District", ""),
+            ("cabinet_id", "Control cabinet", ""),
+            ("feeder_id", "Feeder", ""),
+            ("install_year", "Installed", ""),
+            ("synthetic", "Synthetic (estimated)", ""),
+        ],
+    ),
+    "roads": (
+        "road_id",
+        [
+            ("road_id", "Road", ""),
+            ("name", "Name", ""),
+            ("road_class", "Class", ""),
+            ("lanes", "Lanes", ""),
+            ("maxspeed_kmh", "Speed limit", "km/h"),
+            ("width_m", "Width", "m"),
+            ("length_m", "Length", "m"),
+            ("district_id", "District", ""),
+            ("synthetic", "Synthetic (estimated)", ""),
+        ],
+    ),
+    "buildings": (
+        "building_id",
+        [
+            ("building_id", "Building", ""),
+            ("building_type", "Type", ""),
+            ("height_m", "Height", "m"),
+            ("levels", "Floors", ""),
+            ("height_estimated", "Height estimated", ""),
+            ("district_id", "District", ""),
+            ("synthetic", "Synthetic footprint", ""),
+        ],
+    ),
+    "districts": (
+        "district_id",
+        [
+            ("district_id", "District", ""),
+            ("name", "Name", ""),
+            ("name_ar", "Arabic name", ""),
+            ("population", "Population", "inhabitants"),
+            ("households", "Households", ""),
+            ("area_km2", "Area", "km²"),
+            ("source", "Source", ""),
+        ],
+    ),
 }
 
 

@@ -113,7 +113,9 @@ def _literal(key: str, value: object) -> object:
     return value[3:].strip("'\"")
 
 
-def rgba(values: np.ndarray, table: dict[str, tuple[int, ...]], default: tuple[int, ...]) -> np.ndarray:
+def rgba(
+    values: np.ndarray, table: dict[str, tuple[int, ...]], default: tuple[int, ...]
+) -> np.ndarray:
     """Map category labels to an (n, 4) uint8 RGBA array through a colour ``table``."""
     colors = np.empty((len(values), 4), dtype=np.uint8)
     colors[:] = _rgba(default)
@@ -127,7 +129,11 @@ def _rgba(color: tuple[int, ...]) -> tuple[int, int, int, int]:
     return (*color[:3], color[3] if len(color) > 3 else 255)
 
 
-def legend_from(table: dict[str, tuple[int, ...]], present: pd.Series | None = None) -> tuple[LegendEntry, ...]:
+def legend_from(
+    table: dict[str, tuple[int, ...]], present: pd.Series | None = None
+) -> tuple[LegendEntry, ...]:
     """Legend rows for the categories of ``table`` (only those ``present`` if given)."""
     keep = set(pd.Series(present).unique()) if present is not None else set(table)
-    return tuple(LegendEntry(label, tuple(color)) for label, color in table.items() if label in keep)
+    return tuple(
+        LegendEntry(label, tuple(color)) for label, color in table.items() if label in keep
+    )

@@ -88,7 +88,11 @@ def layout(**_query: str) -> html.Div:
     visible = [m["id"] for m in bundle["layers"] if m["visible"]]
     summary = " · ".join(
         f"{counts.get(key, 0):,} {label}"
-        for key, label in (("lamps", "light points"), ("buildings", "buildings"), ("roads", "road segments"))
+        for key, label in (
+            ("lamps", "light points"),
+            ("buildings", "buildings"),
+            ("roads", "road segments"),
+        )
     )
     return html.Div(
         [
@@ -151,7 +155,9 @@ dash.clientside_callback(
 )
 
 
-@callback(Output("legends", "children"), Input("layer-toggles", "value"), Input("twin-bundle", "data"))
+@callback(
+    Output("legends", "children"), Input("layer-toggles", "value"), Input("twin-bundle", "data")
+)
 def show_legends(shown: list[str] | None, bundle: dict | None) -> list[html.Div]:
     """A legend for every visible layer, top layer first."""
     if not bundle:

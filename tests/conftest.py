@@ -9,6 +9,16 @@ import pytest
 from data.city import DEFAULT_CITY, City, load_city
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip ``slow`` cases unless MADINA_RUN_SLOW=1 (CI sets it) or ``-m slow`` asks for them."""
+    if os.environ.get("MADINA_RUN_SLOW") or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: set MADINA_RUN_SLOW=1 to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def city_name() -> str:
     return os.environ.get("MADINA_CITY", DEFAULT_CITY)

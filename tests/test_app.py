@@ -68,12 +68,16 @@ def test_legends_follow_the_toggles(twin, city_name):
 def test_details_are_looked_up_server_side(twin, app, city):
     lamp = city.lamps.iloc[0]
     with app.server.test_request_context("/"):
-        card = twin.show_details({"layer": "lamps", "id": lamp["lamp_id"], "fields": {"power_w": "1"}})
+        card = twin.show_details(
+            {"layer": "lamps", "id": lamp["lamp_id"], "fields": {"power_w": "1"}}
+        )
         text = str(card)
         assert lamp["lamp_id"] in text
         assert f"{int(lamp['power_w'])} W" in text  # from the bundle, not the forged fields
         refused = twin.show_details({"layer": "lamps", "id": "NOPE-1"})
-        assert isinstance(refused, html.P) and "no feature with lamp_id 'NOPE-1'" in refused.children
+        assert (
+            isinstance(refused, html.P) and "no feature with lamp_id 'NOPE-1'" in refused.children
+        )
         refused = twin.show_details({"layer": "sewers", "id": "x"})
         assert "no details for layer 'sewers'" in refused.children
 

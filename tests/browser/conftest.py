@@ -7,6 +7,7 @@ fails the test that caused it.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 from pathlib import Path
@@ -42,6 +43,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def live_server(app):
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -75,7 +77,8 @@ class PageLog:
         return [
             url
             for url in self.requests
-            if urlparse(url).scheme not in ("data", "blob") and urlparse(url).hostname not in LOCAL_HOSTS
+            if urlparse(url).scheme not in ("data", "blob")
+            and urlparse(url).hostname not in LOCAL_HOSTS
         ]
 
 
@@ -88,7 +91,9 @@ def twin_page(browser, live_server):
     page.on("request", lambda request: log.requests.append(request.url))
     page.on(
         "console",
-        lambda message: log.console_errors.append(message.text) if message.type == "error" else None,
+        lambda message: (
+            log.console_errors.append(message.text) if message.type == "error" else None
+        ),
     )
     page.on("pageerror", lambda error: log.console_errors.append(str(error)))
     page.goto(live_server + "/")
