@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,9 +95,25 @@ def _error(status: int, message: str) -> flask.Response:
     return flask.make_response(flask.jsonify(error=message), status)
 
 
+def warm_up(city: str) -> float:
+    """Load the city and pack every layer before serving; returns the seconds it took."""
+    started = time.perf_counter()
+    for layer_id in LAYER_BUILDERS:
+        packed_layer(city, layer_id)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Serve the twin on HOST:PORT (default 127.0.0.1:8050)."""
+    app = create_app()
+    city = app.server.config["MADINA_CITY"]
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8050"))
+    print(f"Madina Twin: loading {city} and packing its layers...", flush=True)
+    seconds = warm_up(city)
+    print(f"Madina Twin: {city} ready in {seconds:.1f} s -> open http://{host}:{port}/", flush=True)
+    app.run(host=host, port=port, debug=False)
+
+
 if __name__ == "__main__":
-    create_app().run(
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8050")),
-        debug=False,
-    )
+    main()
