@@ -75,6 +75,27 @@
     };
   }
 
+  /* A click is a press and release within CLICK_SLOP_PX, picked where it was released.
+   * deck.gl's own tap recogniser drops clicks when a frame or a pick takes longer than its
+   * 250 ms window (software rendering, big cities); this works at any frame rate. */
+  const CLICK_SLOP_PX = 5;
+
+  function listenForClicks(container) {
+    let pressed = null;
+    container.addEventListener("pointerdown", (event) => {
+      pressed = event.button === 0 ? {x: event.clientX, y: event.clientY} : null;
+    });
+    container.addEventListener("pointerup", (event) => {
+      const start = pressed;
+      pressed = null;
+      if (!start || !state.deck) return;
+      if (Math.hypot(event.clientX - start.x, event.clientY - start.y) > CLICK_SLOP_PX) return;
+      const rect = state.deck.getCanvas().getBoundingClientRect();
+      const x = event.clientX - rect.left, y = event.clientY - rect.top;
+      onClick(state.deck.pickObject({x, y, radius: 2}));
+    });
+  }
+
   function onClick(info) {
     if (!info || !info.layer || info.index < 0) return;
     const entry = state.layers[info.layer.id];
@@ -125,7 +146,6 @@
       controller: {dragRotate: true, touchRotate: true},
       effects: [lighting],
       getTooltip: tooltip,
-      onClick: onClick,
       onAfterRender: () => {
         if (state.ready && state.firstRenderMs === null) {
           state.firstRenderMs = performance.now() - state.loadStartedAt;
@@ -133,6 +153,7 @@
       },
       layers: [],
     });
+    listenForClicks(container);
     return state.deck;
   }
 
@@ -164,9 +185,19 @@
     const m = entry.manifest;
     const key = m.attributes.getPosition ? "getPosition" : (m.attributes.getPath ? "getPath" : "getPolygon");
     const coords = typed(entry.blob, m.attributes[key]);
-    const vertex = m.startIndices ? typed(entry.blob, m.startIndices)[index] : index;
+    let lon, lat;
+    if (key === "getPolygon") {  // centre of the ring (its vertices' mean, closing vertex excluded)
+      const starts = typed(entry.blob, m.startIndices);
+      const first = starts[index], last = starts[index + 1] - 1;
+      lon = 0; lat = 0;
+      for (let v = first; v < last; v++) { lon += coords[v * 2]; lat += coords[v * 2 + 1]; }
+      lon /= Math.max(1, last - first); lat /= Math.max(1, last - first);
+    } else {
+      const vertex = m.startIndices ? typed(entry.blob, m.startIndices)[index] : index;
+      lon = coords[vertex * 2]; lat = coords[vertex * 2 + 1];
+    }
     const viewport = state.deck.getViewports()[0];
-    const [x, y] = viewport.project([coords[vertex * 2], coords[vertex * 2 + 1]]);
+    const [x, y] = viewport.project([lon, lat]);
     const rect = state.deck.getCanvas().getBoundingClientRect();
     return [rect.left + x, rect.top + y];
   }
@@ -183,11 +214,12 @@
       const index = Math.floor((k * 2654435761) % n);
       const pos = screenPosition(layerId, index);
       if (!pos) continue;
-      const x = pos[0] - rect.left, y = pos[1] - rect.top;
+      // whole pixels, as a real pointer gives; the feature must be the top one there
+      const x = Math.round(pos[0] - rect.left), y = Math.round(pos[1] - rect.top);
       if (x < 40 || y < 40 || x > rect.width - 40 || y > rect.height - 40) continue;
-      const picked = state.deck.pickObject({x, y, radius: 0, layerIds: undefined});
-      if (picked && picked.layer && picked.layer.id === layerId) {
-        return {index: picked.index, x: pos[0], y: pos[1]};
+      const picked = state.deck.pickObject({x, y, radius: 0});
+      if (picked && picked.layer && picked.layer.id === layerId && picked.index === index) {
+        return {index, x: rect.left + x, y: rect.top + y};
       }
     }
     return null;

@@ -43,7 +43,28 @@ import networkx as nx
 from data.errors import CityNotFoundError
 
 BUNDLE_ROOT = Path(__file__).resolve().parent
-LAYER_FILES = ("districts", "roads", "nodes", "buildings", "lamps", "cabinets")
+# Attribute columns of each layer file, in order (geometry comes last); see the contract above.
+LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "districts": (
+        "district_id", "name", "name_ar", "population", "households", "area_km2", "synthetic",
+        "source",
+    ),
+    "roads": (
+        "road_id", "u", "v", "road_class", "name", "lanes", "maxspeed_kmh", "width_m", "length_m",
+        "district_id", "synthetic",
+    ),
+    "nodes": ("node_id",),
+    "buildings": (
+        "building_id", "building_type", "levels", "height_m", "height_estimated", "district_id",
+        "synthetic",
+    ),
+    "lamps": (
+        "lamp_id", "road_id", "district_id", "technology", "power_w", "mounting_height_m",
+        "cabinet_id", "feeder_id", "install_year", "synthetic",
+    ),
+    "cabinets": ("cabinet_id", "feeder_id", "district_id", "n_lamps", "synthetic"),
+}  # fmt: skip
+LAYER_FILES = tuple(LAYER_COLUMNS)
 DEFAULT_CITY = "casablanca"
 
 

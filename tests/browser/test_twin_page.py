@@ -53,7 +53,7 @@ def test_clicking_a_feature_shows_details_from_the_server(twin_page, city):
     assert target, "no building is pickable in the default view"
     twin_page.mouse.click(target["x"], target["y"])
     card = twin_page.locator("#details-card")
-    card.wait_for(timeout=10_000)
+    card.wait_for(timeout=45_000)
     building_id = card.get_attribute("data-feature")
     row = city.buildings.set_index("building_id").loc[building_id]
     text = card.inner_text()
