@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from data.city import LAYER_COLUMNS, LAYER_FILES
-from data.lighting_inventory import assign_cabinets, place_lamps
+from data.lighting_inventory import assign_cabinets, place_lamps, survey_lamps
 from data.network import largest_component_share, node_road_lines
 
 
@@ -56,6 +56,8 @@ def finish_bundle(
     roads["district_id"] = _district_of(roads, districts_metric)
     if lamps is None:
         lamps = place_lamps(roads, prefix=prefix, seed=seed)
+    else:
+        lamps = survey_lamps(lamps, roads, prefix=prefix, seed=seed)
     lamps, cabinets = assign_cabinets(lamps, prefix=prefix)
 
     buildings = buildings.reset_index(drop=True)

@@ -75,31 +75,73 @@ def place_lamps(roads: gpd.GeoDataFrame, *, prefix: str, seed: int) -> gpd.GeoDa
     offset = roads["width_m"].to_numpy(float)[road_idx] / 2 + LAMP_OFFSET_FROM_KERB_M
     xy = on_line + normal * (offset * side)[:, None]
 
+    technology = _draw_road_technology(roads, rng)[road_idx]
+    return _lamp_frame(roads, road_idx, shapely.points(xy), technology, rng, prefix=prefix)
+
+
+def survey_lamps(
+    surveyed: gpd.GeoDataFrame, roads: gpd.GeoDataFrame, *, prefix: str, seed: int
+) -> gpd.GeoDataFrame:
+    """Complete surveyed light points (e.g. OSM ``highway=street_lamp``) into the inventory.
+
+    Each lamp belongs to its nearest road; a technology or mounting height tagged in the
+    survey is kept, the rest is filled like `place_lamps` does (road class, shares, seed).
+    ``surveyed`` has columns technology ("" if unknown) and mounting_height_m (NaN if
+    unknown), in the metric CRS of ``roads``.
+    """
+    rng = np.random.default_rng(seed)
+    tree = shapely.STRtree(roads.geometry.values)
+    road_idx = tree.query_nearest(surveyed.geometry.values, all_matches=False)[1]
+    technology = surveyed["technology"].to_numpy(dtype=object)
+    drawn = _draw_road_technology(roads, rng)[road_idx]
+    technology = np.where(np.isin(technology, list(TECHNOLOGY_SHARES)), technology, drawn)
+    lamps = _lamp_frame(
+        roads, road_idx, surveyed.geometry.values, technology, rng, prefix=prefix, synthetic=False
+    )
+    tagged = surveyed["mounting_height_m"].to_numpy(float)
+    lamps["mounting_height_m"] = np.where(np.isnan(tagged), lamps["mounting_height_m"], tagged)
+    return lamps
+
+
+def _draw_road_technology(roads: gpd.GeoDataFrame, rng: np.random.Generator) -> np.ndarray:
+    """One technology per road (streets are retrofitted whole), drawn by the stock's shares."""
     techs = np.array(list(TECHNOLOGY_SHARES))
-    road_tech = rng.choice(techs, size=len(roads), p=list(TECHNOLOGY_SHARES.values()))
-    technology = road_tech[road_idx]
-    road_classes = classes.to_numpy()[road_idx]
-    hps_w = np.array([c.lamp_power_hps_w for c in road_classes])
-    led_w = np.array([c.lamp_power_led_w for c in road_classes])
+    return rng.choice(techs, size=len(roads), p=list(TECHNOLOGY_SHARES.values()))
+
+
+def _lamp_frame(
+    roads: gpd.GeoDataFrame,
+    road_idx: np.ndarray,
+    geometry: np.ndarray,
+    technology: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    prefix: str,
+    synthetic: bool = True,
+) -> gpd.GeoDataFrame:
+    """Inventory rows for lamps on ``roads[road_idx]``: wattage, pole and year by class."""
+    technology = np.asarray(technology, dtype=object).astype(str)
+    road_classes = roads["road_class"].map(ROAD_CLASSES).to_numpy()[road_idx]
+    hps_w = np.array([c.lamp_power_hps_w for c in road_classes], dtype=np.int32)
+    led_w = np.array([c.lamp_power_led_w for c in road_classes], dtype=np.int32)
     year = np.zeros(len(road_idx), dtype=np.int32)
     for tech, (first, last) in INSTALL_YEARS.items():
         rows = technology == tech
         year[rows] = rng.integers(first, last + 1, size=rows.sum())
-    lamps = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "lamp_id": [f"{prefix}-L{i + 1:06d}" for i in range(len(road_idx))],
             "road_id": roads["road_id"].to_numpy()[road_idx],
             "district_id": roads["district_id"].to_numpy()[road_idx],
             "technology": technology,
             "power_w": np.where(technology == "LED", led_w, hps_w).astype(np.int32),
-            "mounting_height_m": np.array([c.mounting_height_m for c in road_classes]),
+            "mounting_height_m": np.array([c.mounting_height_m for c in road_classes], dtype=float),
             "install_year": year,
-            "synthetic": True,
+            "synthetic": synthetic,
         },
-        geometry=shapely.points(xy),
+        geometry=geometry,
         crs=roads.crs,
     )
-    return lamps
 
 
 def assign_cabinets(
