@@ -23,7 +23,7 @@ TECHNOLOGY_NAMES = {"HPS": "High-pressure sodium", "LED": "LED", "MH": "Metal ha
 
 
 def lamp_layer(city: City) -> LayerSpec:
-    """Light points as a ScatterplotLayer (radius in metres, min 1.2 px so the city shows)."""
+    """Light points as a ScatterplotLayer (radius in metres, min 1 px so the city shows)."""
     lamps = city.lamps
     road_names = lamps["road_id"].map(city.roads.set_index("road_id")["name"]).fillna("")
     synthetic = lamps["synthetic"].map({True: "synthetic, estimated", False: "surveyed"})
@@ -32,8 +32,8 @@ def lamp_layer(city: City) -> LayerSpec:
         id=LAYER_ID,
         pickable=True,
         radius_units="'meters'",
-        get_radius=3.5,
-        radius_min_pixels=1.2,
+        get_radius=2.5,
+        radius_min_pixels=1.0,
         radius_max_pixels=12,
         stroked=False,
         auto_highlight=True,

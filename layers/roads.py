@@ -12,16 +12,18 @@ from layers.geometry import line_vertices
 from layers.spec import LayerSpec, legend_from, rgba
 
 LAYER_ID = "roads"
+# Neutral greys and whites (a street map's hierarchy), so the lamps' colours stay readable;
+# only motorways and trunks keep a colour.
 CLASS_COLORS: dict[str, tuple[int, ...]] = {
-    "motorway": (232, 93, 74),
-    "trunk": (240, 128, 60),
-    "primary": (247, 178, 72),
-    "secondary": (246, 214, 120),
-    "tertiary": (215, 215, 205),
-    "residential": (175, 178, 182),
-    "service": (150, 152, 156),
+    "motorway": (214, 86, 72),
+    "trunk": (228, 132, 104),
+    "primary": (255, 255, 255),
+    "secondary": (244, 243, 238),
+    "tertiary": (226, 225, 220),
+    "residential": (198, 198, 196),
+    "service": (178, 178, 176),
 }
-OTHER_COLOR = (150, 152, 156)
+OTHER_COLOR = (178, 178, 176)
 
 
 def road_layer(city: City) -> LayerSpec:
