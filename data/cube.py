@@ -52,7 +52,11 @@ class CubeBuilder:
         unknown = [v for v in self.variables if v not in VARIABLES]
         if unknown:
             raise CubeError(f"unknown variable(s) {unknown}; known: {', '.join(VARIABLES)}")
-        self.res, self.freq = res, pd.Timedelta(freq)
+        try:
+            self.res, self.freq = res, pd.Timedelta(freq)
+        except ValueError as err:
+            raise CubeError(f"bad time bucket {freq!r}: use a fixed step like 15min, 1h") from err
+        self.freq_label = str(freq)
         self.start = pd.Timestamp(start).to_datetime64().astype("datetime64[ns]")
         self.buckets = pd.date_range(
             pd.Timestamp(start), pd.Timestamp(end), freq=freq, inclusive="left"
@@ -106,10 +110,12 @@ class CubeBuilder:
     def dataset(self) -> xr.Dataset:
         """The cube as a CF-style dataset: one variable and one ``_count`` per metric."""
         sums, counts = self.sums.transpose(1, 0, 2), self.counts.transpose(1, 0, 2)
-        return _dataset(sums, counts, self.variables, self.buckets, self.cells, self.res)
+        return _dataset(
+            sums, counts, self.variables, self.buckets, self.cells, self.res, self.freq_label
+        )
 
 
-def _dataset(sums, counts, variables, times, cells, res) -> xr.Dataset:
+def _dataset(sums, counts, variables, times, cells, res, time_bucket) -> xr.Dataset:
     data_vars = {}
     for i, name in enumerate(variables):
         var = VARIABLES[name]
@@ -149,7 +155,7 @@ def _dataset(sums, counts, variables, times, cells, res) -> xr.Dataset:
         attrs={
             "title": "Madina Twin telemetry datacube",
             "h3_resolution": int(res),
-            "time_bucket": pd.infer_freq(pd.DatetimeIndex(times)) or "",
+            "time_bucket": time_bucket,
             "Conventions": "CF-1.10",
         },
     )
@@ -163,7 +169,9 @@ def _sums(cube: xr.Dataset, name: str) -> np.ndarray:
     return np.nan_to_num(values)
 
 
-def _regroup(cube: xr.Dataset, axis: str, groups: np.ndarray, labels, res: int) -> xr.Dataset:
+def _regroup(
+    cube: xr.Dataset, axis: str, groups: np.ndarray, labels, res: int, time_bucket: str
+) -> xr.Dataset:
     """Sum every variable's sums and counts over ``groups`` along ``axis``; rebuild means."""
     order = np.argsort(groups, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
@@ -176,10 +184,7 @@ def _regroup(cube: xr.Dataset, axis: str, groups: np.ndarray, labels, res: int) 
             out.append(np.add.reduceat(ordered, starts, axis=dim))
     times = labels if axis == "time" else cube["time"].to_numpy()
     cells = labels if axis == "cell" else cube["cell"].to_numpy()
-    out = _dataset(np.array(sums), np.array(counts), names, times, cells, res)
-    if axis == "cell":
-        out.attrs["time_bucket"] = cube.attrs.get("time_bucket", "")
-    return out
+    return _dataset(np.array(sums), np.array(counts), names, times, cells, res, time_bucket)
 
 
 def roll_up(cube: xr.Dataset, res: int) -> xr.Dataset:
@@ -191,7 +196,7 @@ def roll_up(cube: xr.Dataset, res: int) -> xr.Dataset:
         return cube
     parents = parent_cells(cube["cell"].to_numpy(), res)
     labels, groups = np.unique(parents, return_inverse=True)
-    return _regroup(cube, "cell", groups, labels, res)
+    return _regroup(cube, "cell", groups, labels, res, cube.attrs.get("time_bucket", ""))
 
 
 def resample(cube: xr.Dataset, freq: str) -> xr.Dataset:
@@ -202,9 +207,7 @@ def resample(cube: xr.Dataset, freq: str) -> xr.Dataset:
     except ValueError as err:
         raise CubeError(f"bad time bucket {freq!r}: {err}") from err
     labels, groups = np.unique(floor.to_numpy(), return_inverse=True)
-    out = _regroup(cube, "time", groups, labels, int(cube.attrs["h3_resolution"]))
-    out.attrs["time_bucket"] = freq
-    return out
+    return _regroup(cube, "time", groups, labels, int(cube.attrs["h3_resolution"]), freq)
 
 
 def aggregate(readings, sensors: Sensors, start, end, **options) -> xr.Dataset:

@@ -174,7 +174,7 @@ def _local_hours(city: str, times: np.ndarray, lon: float) -> tuple[np.ndarray, 
     offset = UTC_OFFSET_H.get(city, round(lon / 15))
     local = pd.DatetimeIndex(times) + pd.Timedelta(hours=offset)
     hour = local.hour + local.minute / 60 + local.second / 3600
-    return np.asarray(hour, float), np.asarray(local.dayofweek >= 5)
+    return np.asarray(hour, float), np.asarray(local.day_of_week >= 5)
 
 
 # --- Public lighting ------------------------------------------------------------------------
