@@ -42,7 +42,7 @@ def test_hovering_a_lamp_shows_its_tooltip(twin_page):
     )
     twin_page.mouse.move(target["x"], target["y"])
     tooltip = twin_page.locator(".twin-tooltip")
-    tooltip.wait_for(state="visible", timeout=5000)
+    tooltip.wait_for(state="visible", timeout=30_000)
     text = tooltip.inner_text()
     assert f"Lamp {lamp_id}" in text
     assert " W" in text and "pole" in text

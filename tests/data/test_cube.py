@@ -145,3 +145,35 @@ def test_dask_local_cluster_gives_the_local_cube(city_name, sensors, sample):
     xr.testing.assert_allclose(remote, local, rtol=1e-9)
     for name in VARIABLES:
         np.testing.assert_array_equal(remote[f"{name}_count"], local[f"{name}_count"])
+
+
+@pytest.mark.parametrize("repeats", [1, 20])
+def test_readings_by_position_index_like_h3_per_point(repeats, monkeypatch):
+    """Fixed meters (positions repeat) and probes (all distinct) give h3-py's cell per row."""
+    import h3
+
+    from data.sensors import point_sensors
+
+    rng = np.random.default_rng(7)
+    distinct = 60_000 if repeats == 1 else 3_000
+    lon = rng.uniform(-7.70, -7.45, distinct)
+    lat = rng.uniform(33.50, 33.65, distinct)
+    order = rng.permutation(np.repeat(np.arange(distinct), repeats))
+    if repeats == 1:  # probes: the registry is the rows themselves, no dedup pass
+        monkeypatch.setattr(pd, "factorize", lambda *a, **k: pytest.fail("dedup on probes"))
+    registry, rows = point_sensors("test", "lamp", lon[order], lat[order])
+    assert len(registry) == distinct  # one sensor per distinct position, whichever path
+    cells = registry.table["cell"].to_numpy()[rows]
+    expected = [h3.str_to_int(h3.latlng_to_cell(b, a, 10)) for a, b in zip(lon[order], lat[order])]
+    np.testing.assert_array_equal(cells, np.array(expected, np.uint64))
+
+
+def test_threaded_indexing_matches_one_call(monkeypatch):
+    import data.sensors as sensors_module
+
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(-8, -7, 50_000), rng.uniform(33, 34, 50_000)
+    whole = sensors_module.cells_of(lon, lat, 9)
+    monkeypatch.setattr(sensors_module, "THREADED_POINTS", 10_000)
+    monkeypatch.setattr(sensors_module.os, "cpu_count", lambda: 4)
+    np.testing.assert_array_equal(sensors_module.cells_of(lon, lat, 9), whole)
