@@ -164,7 +164,10 @@ def test_readings_by_position_index_like_h3_per_point(repeats, monkeypatch):
     registry, rows = point_sensors("test", "lamp", lon[order], lat[order])
     assert len(registry) == distinct  # one sensor per distinct position, whichever path
     cells = registry.table["cell"].to_numpy()[rows]
-    expected = [h3.str_to_int(h3.latlng_to_cell(b, a, 10)) for a, b in zip(lon[order], lat[order])]
+    expected = [
+        h3.str_to_int(h3.latlng_to_cell(b, a, 10))
+        for a, b in zip(lon[order], lat[order], strict=True)
+    ]
     np.testing.assert_array_equal(cells, np.array(expected, np.uint64))
 
 

@@ -1,4 +1,4 @@
-"""Readings files from a utility: validated whole, bad rows named, a rejected file changes nothing."""
+"""Utility readings files: validated whole, bad rows named, a rejected file changes nothing."""
 
 import numpy as np
 import pandas as pd
@@ -126,7 +126,8 @@ def test_a_rejected_file_leaves_the_store_unchanged(tmp_path, good, sensors):
 def test_readings_by_position_snap_to_the_nearest_sensor_of_their_fleet(tmp_path, good, sensors):
     table = sensors.table.set_index("sensor_id")
     by_position = good.copy()
-    by_position["lon"] = table.loc[good["sensor_id"], "lon"].to_numpy() + 0.00001  # ~1 m off (two road sensors can be 3 m apart)
+    # ~1 m off: two road sensors can be 3 m apart, so a larger offset may reach the other one
+    by_position["lon"] = table.loc[good["sensor_id"], "lon"].to_numpy() + 0.00001
     by_position["lat"] = table.loc[good["sensor_id"], "lat"].to_numpy()
     by_position = by_position.drop(columns="sensor_id")
     readings = read_readings(_write(by_position, tmp_path / "pos.csv"), sensors)
@@ -150,8 +151,18 @@ def test_cli_aggregates_files_and_rejects_bad_options(tmp_path, good, capsys):
     out = tmp_path / "cube.nc"
     assert (
         aggregate_main(
-            ["--from", "2026-11-23", "--to", "2026-11-24", "--res", "8",
-             "--input", str(source), "--out", str(out)]
+            [
+                "--from",
+                "2026-11-23",
+                "--to",
+                "2026-11-24",
+                "--res",
+                "8",
+                "--input",
+                str(source),
+                "--out",
+                str(out),
+            ]
         )  # fmt: skip
         == 0
     )
