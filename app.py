@@ -16,8 +16,10 @@ import dash
 import flask
 
 from data.city import DEFAULT_CITY
+from data.day_cube import day_cubes, day_period, default_day
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
+from layers.hexagons import DISPLAY, packed_hexagons
 
 HERE = Path(__file__).resolve().parent
 DECK_SCRIPT_URL = "/vendor/deck.gl.js"
@@ -45,9 +47,13 @@ def create_app(config: dict | None = None) -> dash.Dash:
     ----------
     config : dict, optional
         ``city``: embedded city to show (default ``MADINA_CITY`` or ``casablanca``).
+        ``telemetry_day``: local day (YYYY-MM-DD) of the telemetry on the map (default
+        ``MADINA_TELEMETRY_DAY`` or yesterday).
     """
     config = dict(config or {})
     city = config.get("city") or os.environ.get("MADINA_CITY", DEFAULT_CITY)
+    day = config.get("telemetry_day") or os.environ.get("MADINA_TELEMETRY_DAY") or default_day(city)
+    day_period(city, day)  # a bad day fails here, naming it, not on the first map request
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -59,6 +65,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
         serve_locally=True,
     )
     app.server.config["MADINA_CITY"] = city
+    app.server.config["MADINA_TELEMETRY_DAY"] = day
     _register_routes(app.server)
     app.layout = dash.html.Div([dash.page_container], className="twin-root")
     return app
@@ -90,16 +97,35 @@ def _register_routes(server: flask.Flask) -> None:
             headers={"Cache-Control": "private, max-age=3600"},
         )
 
+    @server.get("/api/hexagons/<city>/<variable>.bin")
+    def hexagon_blob(city: str, variable: str) -> flask.Response:
+        if city != server.config["MADINA_CITY"]:
+            return _error(
+                404, f"unknown city {city!r}; this twin serves {server.config['MADINA_CITY']!r}"
+            )
+        if variable not in DISPLAY:
+            return _error(404, f"unknown cube variable {variable!r}; known: {', '.join(DISPLAY)}")
+        blob = packed_hexagons(city, server.config["MADINA_TELEMETRY_DAY"], variable).blob
+        return flask.Response(
+            blob,
+            mimetype="application/octet-stream",
+            headers={"Cache-Control": "private, max-age=3600"},
+        )
+
 
 def _error(status: int, message: str) -> flask.Response:
     return flask.make_response(flask.jsonify(error=message), status)
 
 
-def warm_up(city: str) -> float:
-    """Load the city and pack every layer before serving; returns the seconds it took."""
+def warm_up(city: str, day: str) -> float:
+    """Load the city, pack every layer and aggregate the day's telemetry before serving.
+
+    Returns the seconds it took.
+    """
     started = time.perf_counter()
     for layer_id in LAYER_BUILDERS:
         packed_layer(city, layer_id)
+    day_cubes(city, day)
     return time.perf_counter() - started
 
 
@@ -109,8 +135,12 @@ def main() -> None:
     city = app.server.config["MADINA_CITY"]
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8050"))
-    print(f"Madina Twin: loading {city} and packing its layers...", flush=True)
-    seconds = warm_up(city)
+    print(
+        f"Madina Twin: loading {city}, packing its layers, aggregating the telemetry of "
+        f"{app.server.config['MADINA_TELEMETRY_DAY']}...",
+        flush=True,
+    )
+    seconds = warm_up(city, app.server.config["MADINA_TELEMETRY_DAY"])
     print(f"Madina Twin: {city} ready in {seconds:.1f} s -> open http://{host}:{port}/", flush=True)
     app.run(host=host, port=port, debug=False)
 

@@ -23,7 +23,19 @@
     firstRenderMs: null,
     loading: null,
     error: null,
+    zoom: null,
+    hex: null,         // telemetry hexagons: {manifest, blob, choice, res, frame, base}
   };
+
+  /* Telemetry hexagons: resolution by zoom when the control says "auto" (coarse cells when the
+   * whole city shows, fine ones in a neighbourhood). */
+  const HEX_ZOOM_STEPS = [[11, 7], [12.5, 8], [14, 9]];
+  const HEX_ALPHA = 190;
+
+  function hexResFor(zoom) {
+    for (const [below, res] of HEX_ZOOM_STEPS) if (zoom < below) return res;
+    return 10;
+  }
 
   function typed(blob, d) {
     return new TYPED[d.dtype](blob, d.offset, d.count);
@@ -64,8 +76,36 @@
     return entry.manifest.tooltip.replace(/\{(\w+)\}/g, (_, name) => fieldValue(entry, name, index));
   }
 
+  function hexArrays() {
+    const h = state.hex, key = String(h.res), r = h.manifest.resolutions[key];
+    h.arrays = h.arrays || {};
+    if (!h.arrays[key]) h.arrays[key] = {values: typed(h.blob, r.values), counts: typed(h.blob, r.counts)};
+    return h.arrays[key];
+  }
+
+  function hexValue(index) {
+    const h = state.hex, r = h.manifest.resolutions[String(h.res)], arrays = hexArrays();
+    const at = h.frame * r.cells.length + index;
+    return {cell: r.cells[index], value: arrays.values[at], count: arrays.counts[at]};
+  }
+
+  function formatNumber(value) {
+    if (Number.isNaN(value)) return "no reading";
+    const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+    return value.toLocaleString("en-US", {maximumFractionDigits: digits});
+  }
+
+  function hexTooltip(index) {
+    const h = state.hex, m = h.manifest, v = hexValue(index);
+    return `${m.title}\n${formatNumber(v.value)} ${m.unit} · ${m.times[h.frame]}\n` +
+      `H3 cell ${v.cell} (resolution ${h.res})\n${v.count.toLocaleString("en-US")} readings`;
+  }
+
   function tooltip(info) {
     if (!info || !info.layer || info.index < 0) return null;
+    if (info.layer.id === "hexagons" && state.hex) {
+      return {text: hexTooltip(info.index), className: "twin-tooltip", style: {whiteSpace: "pre-line"}};
+    }
     const entry = state.layers[info.layer.id];
     if (!entry || !entry.manifest.tooltip) return null;
     return {
@@ -122,13 +162,120 @@
     return new Set(state.order.filter((id) => state.layers[id].manifest.visible));
   }
 
+  function hexColor(value, breaks, colors) {
+    if (Number.isNaN(value)) return [0, 0, 0, 0];
+    for (let k = 0; k < breaks.length; k++) if (value <= breaks[k]) return colors[k];
+    return colors[colors.length - 1];
+  }
+
+  function hexLayer() {
+    const h = state.hex;
+    if (!h || !h.blob || !h.base) return null;
+    const r = h.manifest.resolutions[String(h.res)];
+    if (!r) return null;
+    const values = hexArrays().values;
+    const n = r.cells.length, frame = h.frame;
+    const colors = r.legend.map((e) => [e.color[0], e.color[1], e.color[2], HEX_ALPHA]);
+    return h.base.clone({
+      data: r.cells,
+      getHexagon: (cell) => cell,
+      getFillColor: (_, {index}) => hexColor(values[frame * n + index], r.breaks, colors),
+      updateTriggers: {getFillColor: [h.manifest.variable, h.res, frame]},
+    });
+  }
+
   function redraw() {
     if (!state.deck) return;
     const shown = visibleIds();
     const layers = state.order
       .filter((id) => state.layers[id] && state.layers[id].layer)
       .map((id) => state.layers[id].layer.clone({visible: shown.has(id)}));
+    const hex = hexLayer();
+    if (hex) {  // on the ground, above districts and roads, under buildings and lamps
+      const at = layers.findIndex((layer) => layer.id === "buildings");
+      layers.splice(at < 0 ? layers.length : at, 0, hex);
+    }
     state.deck.setProps({layers});
+  }
+
+  function hexStatus() {
+    const h = state.hex;
+    if (!h || !h.blob) return "";
+    const r = h.manifest.resolutions[String(h.res)];
+    return `${h.manifest.times[h.frame]} (${h.manifest.timeZone}) · H3 resolution ${h.res} · ` +
+      `${r.cells.length.toLocaleString("en-US")} cells`;
+  }
+
+  function announceHex() {
+    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    const h = state.hex;
+    const view = {res: h && h.blob ? h.res : null, variable: h ? h.manifest.variable : null};
+    // the legend (server-rendered) only changes with resolution or variable, not with time
+    if (!state.hexView || state.hexView.res !== view.res || state.hexView.variable !== view.variable) {
+      state.hexView = view;
+      window.dash_clientside.set_props("hex-view", {data: view});
+    }
+    window.dash_clientside.set_props("hex-status", {children: hexStatus()});
+  }
+
+  /* Show ``manifest``'s variable (null: none) at resolution ``choice`` ("auto" or 7-10) and
+   * hour ``frame``. Columns are fetched once per variable; time and resolution switch here. */
+  function showHexagons(manifest, choice, frame) {
+    const previous = state.hex;
+    if (!manifest) {
+      state.hex = null;
+      redraw();
+      announceHex();
+      return "";
+    }
+    const same = previous && previous.manifest.variable === manifest.variable && previous.blob;
+    const h = same ? previous : {manifest, blob: null, arrays: null, base: null};
+    h.choice = choice;
+    h.frame = Math.max(0, Math.min(manifest.times.length - 1, frame || 0));
+    h.res = choice === "auto" ? hexResFor(state.zoom || 12) : Number(choice);
+    state.hex = h;
+    if (same) {
+      redraw();
+      announceHex();
+      return hexStatus();
+    }
+    h.loading = fetch(manifest.blobUrl).then(async (response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+      const blob = await response.arrayBuffer();
+      if (blob.byteLength !== manifest.byteLength) {
+        throw new Error(`got ${blob.byteLength} bytes, expected ${manifest.byteLength}`);
+      }
+      if (state.hex !== h) return;  // another variable was chosen meanwhile
+      const converter = new deck.JSONConverter({
+        configuration: new deck.JSONConfiguration({classes: deck}),
+      });
+      h.base = converter.convert({layers: [manifest.deck]}).layers[0];
+      h.blob = blob;
+      redraw();
+      announceHex();
+    }).catch((err) => {
+      console.warn("Madina Twin could not load the telemetry hexagons:", err);
+      window.dash_clientside.set_props("hex-status", {children: "Telemetry failed to load: " + err});
+    });
+    return "Loading the day's telemetry…";
+  }
+
+  function onViewStateChange({viewState}) {
+    state.zoom = viewState.zoom;
+    const h = state.hex;
+    if (h && h.blob && h.choice === "auto" && hexResFor(viewState.zoom) !== h.res) {
+      h.res = hexResFor(viewState.zoom);
+      redraw();
+      announceHex();
+    }
+  }
+
+  /* Test and tooling hook: page position of (lon, lat) in the current view. */
+  function project(lon, lat) {
+    if (!state.deck) return null;
+    const [x, y] = state.deck.getViewports()[0].project([lon, lat]);
+    const rect = state.deck.getCanvas().getBoundingClientRect();
+    return [rect.left + x, rect.top + y];
   }
 
   function mount(container, view) {
@@ -137,6 +284,7 @@
       ambient: new deck.AmbientLight({color: [255, 255, 255], intensity: 1.1}),
       sun: new deck.DirectionalLight({color: [255, 244, 230], intensity: 1.6, direction: [-3, -6, -4]}),
     });
+    state.zoom = view.zoom;
     state.deck = new deck.Deck({
       parent: container,
       initialViewState: {
@@ -146,6 +294,7 @@
       controller: {dragRotate: true, touchRotate: true},
       effects: [lighting],
       getTooltip: tooltip,
+      onViewStateChange,
       onAfterRender: () => {
         if (state.ready && state.firstRenderMs === null) {
           state.firstRenderMs = performance.now() - state.loadStartedAt;
@@ -225,7 +374,9 @@
     return null;
   }
 
-  window.madinaTwin = {state, mount, load, redraw, screenPosition, findPickable, fieldValue};
+  window.madinaTwin = {
+    state, mount, load, redraw, screenPosition, findPickable, fieldValue, project, hexResFor,
+  };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     madina: {
@@ -249,6 +400,11 @@
         }
         redraw();
         return window.dash_clientside.no_update;
+      },
+      /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour index. */
+      hexagons: function (manifest, choice, frame) {
+        if (!state.deck) return window.dash_clientside.no_update;
+        return showHexagons(manifest, choice, frame);
       },
     },
   });

@@ -34,12 +34,15 @@ class PackedLayer:
     blob: bytes
 
 
-class _BlobWriter:
+class BlobWriter:
+    """Typed arrays appended into one aligned buffer; ``add`` returns where each one lies."""
+
     def __init__(self) -> None:
         self._parts: list[bytes] = []
         self._size = 0
 
     def add(self, array: np.ndarray) -> dict:
+        """Append ``array``; returns its descriptor (offset, count, dtype)."""
         array = np.ascontiguousarray(array)
         if array.dtype not in _JS_TYPES:
             raise TypeError(f"no typed-array type for dtype {array.dtype}")
@@ -58,6 +61,7 @@ class _BlobWriter:
         return descriptor
 
     def getvalue(self) -> bytes:
+        """The buffer written so far."""
         return b"".join(self._parts)
 
 
@@ -67,7 +71,7 @@ def pack_layer(spec: LayerSpec) -> PackedLayer:
     Per-row attributes of path/polygon layers are expanded to one value per vertex, as
     deck.gl binary attributes require.
     """
-    writer = _BlobWriter()
+    writer = BlobWriter()
     counts = None
     manifest: dict = {
         "id": spec.id,
@@ -111,7 +115,7 @@ def _attribute_array(name: str, array: np.ndarray) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
-def encode_field(values: pd.Series | np.ndarray, writer: _BlobWriter) -> dict:
+def encode_field(values: pd.Series | np.ndarray, writer: BlobWriter) -> dict:
     """Encode one tooltip/details column compactly.
 
     Numbers become float32/int32 arrays; text becomes either a sequence (common prefix +

@@ -103,8 +103,13 @@ class LayerSpec:
         turns those into accessor functions, which is right for ``get*`` props only. Plain
         props (``radiusUnits``, ``_windingOrder``...) are unwrapped back to literals here.
         """
-        props = json.loads(self.deck_layer.to_json())
-        return {key: _literal(key, value) for key, value in props.items()}
+        return deck_json(self.deck_layer)
+
+
+def deck_json(layer: pdk.Layer) -> dict:
+    """A pydeck layer's props as deck.gl JSON, plain (non-accessor) props as literals."""
+    props = json.loads(layer.to_json())
+    return {key: _literal(key, value) for key, value in props.items()}
 
 
 def _literal(key: str, value: object) -> object:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dash
 import flask
-from dash import ClientsideFunction, Input, Output, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
 from data.city import load_city
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.details import feature_details
+from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
 
@@ -56,6 +57,41 @@ def legend_block(manifest: dict) -> html.Div:
         [html.H4(manifest["legendTitle"]), html.Ul(rows)],
         className="legend",
         id=f"legend-{manifest['id']}",
+    )
+
+
+RESOLUTION_CHOICES = [{"label": "auto (zoom)", "value": "auto"}] + [
+    {"label": str(r), "value": str(r)} for r in (7, 8, 9, 10)
+]
+
+
+def _telemetry_controls(day: str) -> html.Div:
+    """Variable, H3 resolution and hour of the telemetry hexagons on the map."""
+    return html.Div(
+        [
+            html.H3("Telemetry (H3)"),
+            html.Label("Variable", htmlFor="hex-variable"),
+            dcc.Dropdown(
+                options=[{"label": "None", "value": ""}, *variable_options()],
+                value="",
+                clearable=False,
+                id="hex-variable",
+            ),
+            html.Label("H3 resolution", htmlFor="hex-res"),
+            dcc.RadioItems(options=RESOLUTION_CHOICES, value="auto", id="hex-res", inline=True),
+            html.Label(f"Hour of {day} (Casablanca time)", htmlFor="hex-time"),
+            dcc.Slider(
+                0,
+                23,
+                1,
+                value=20,
+                marks={h: f"{h:02d}h" for h in range(0, 24, 4)},
+                id="hex-time",
+                updatemode="drag",
+            ),
+            html.Div(id="hex-status", className="hint"),
+        ],
+        className="telemetry",
     )
 
 
@@ -110,6 +146,7 @@ def layout(**_query: str) -> html.Div:
                     dcc.Checklist(
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
+                    _telemetry_controls(flask.current_app.config["MADINA_TELEMETRY_DAY"]),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(
@@ -138,6 +175,8 @@ def layout(**_query: str) -> html.Div:
             ),
             dcc.Store(id="twin-bundle", data=bundle),
             dcc.Store(id="selected-feature"),
+            dcc.Store(id="hex-manifest"),
+            dcc.Store(id="hex-view", data={"res": None}),
         ],
         className="twin-page",
     )
@@ -155,15 +194,58 @@ dash.clientside_callback(
 )
 
 
-@callback(
-    Output("legends", "children"), Input("layer-toggles", "value"), Input("twin-bundle", "data")
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="hexagons"),
+    Output("hex-status", "children"),
+    Input("hex-manifest", "data"),
+    Input("hex-res", "value"),
+    Input("hex-time", "value"),
 )
-def show_legends(shown: list[str] | None, bundle: dict | None) -> list[html.Div]:
-    """A legend for every visible layer, top layer first."""
+
+
+@callback(
+    Output("hex-manifest", "data"),
+    Output("hex-status", "children", allow_duplicate=True),
+    Input("hex-variable", "value"),
+    prevent_initial_call=True,
+    running=[(Output("hex-status", "children"), "Aggregating the day's readings…", "")],
+)
+def load_hexagons(variable: str | None) -> tuple[dict | None, str]:
+    """The manifest of the chosen variable's hexagons (the columns come from /api/hexagons)."""
+    if not variable:
+        return None, ""
+    if variable not in DISPLAY:
+        return dash.no_update, f"Unknown variable {variable!r}."
+    config = flask.current_app.config
+    manifest = packed_hexagons(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"], variable)
+    blob_url = f"/api/hexagons/{config['MADINA_CITY']}/{variable}.bin"
+    return {**manifest.manifest, "blobUrl": blob_url}, ""
+
+
+@callback(
+    Output("legends", "children"),
+    Input("layer-toggles", "value"),
+    Input("twin-bundle", "data"),
+    Input("hex-view", "data"),
+    State("hex-manifest", "data"),
+)
+def show_legends(
+    shown: list[str] | None, bundle: dict | None, hex_view: dict | None, hexagons: dict | None
+) -> list[html.Div]:
+    """A legend for every visible layer, top layer first; telemetry at the shown resolution."""
     if not bundle:
         return []
     shown = set(shown or [])
-    return [legend_block(m) for m in reversed(bundle["layers"]) if m["id"] in shown]
+    blocks = [legend_block(m) for m in reversed(bundle["layers"]) if m["id"] in shown]
+    res = str((hex_view or {}).get("res") or "")
+    if hexagons and res in hexagons["resolutions"]:
+        legend = {
+            "id": "hexagons",
+            "legendTitle": f"{hexagons['title']} ({hexagons['unit']}), H3 resolution {res}",
+            "legend": hexagons["resolutions"][res]["legend"],
+        }
+        blocks.insert(0, legend_block(legend))
+    return blocks
 
 
 @callback(Output("feature-details", "children"), Input("selected-feature", "data"))

@@ -8,6 +8,8 @@ import pytest
 
 from data.city import DEFAULT_CITY, City, load_city
 
+TELEMETRY_DAY = "2026-11-23"  # a Monday; fixed so the telemetry on the map is reproducible
+
 
 def pytest_collection_modifyitems(config, items):
     """Skip ``slow`` cases unless MADINA_RUN_SLOW=1 (CI sets it) or ``-m slow`` asks for them."""
@@ -34,4 +36,4 @@ def app(city_name: str):
     # Dash's page registry is process-global: build the app once per test session.
     from app import create_app
 
-    return create_app({"city": city_name})
+    return create_app({"city": city_name, "telemetry_day": TELEMETRY_DAY})

@@ -60,9 +60,47 @@ def test_bundle_names_every_layer_and_the_view(twin, city, city_name):
 
 def test_legends_follow_the_toggles(twin, city_name):
     bundle = twin.twin_bundle(city_name)
-    legends = twin.show_legends(["lamps", "roads"], bundle)
+    legends = twin.show_legends(["lamps", "roads"], bundle, None, None)
     assert [block.id for block in legends] == ["legend-lamps", "legend-roads"]
-    assert twin.show_legends([], bundle) == []
+    assert twin.show_legends([], bundle, None, None) == []
+
+
+def test_telemetry_legend_is_the_shown_resolution_in_units(twin, app, city_name):
+    with app.server.test_request_context("/"):
+        manifest, status = twin.load_hexagons("speed_kmh")
+    assert status == "" and manifest["blobUrl"] == f"/api/hexagons/{city_name}/speed_kmh.bin"
+    bundle = twin.twin_bundle(city_name)
+    legends = twin.show_legends(["lamps"], bundle, {"res": 9, "variable": "speed_kmh"}, manifest)
+    assert [block.id for block in legends] == ["legend-hexagons", "legend-lamps"]
+    text = str(legends[0])
+    assert "Mean vehicle speed (km/h), H3 resolution 9" in text
+    assert text.count("km/h") == 1 + len(manifest["resolutions"]["9"]["legend"])
+    hidden = twin.show_legends(["lamps"], bundle, {"res": None, "variable": None}, manifest)
+    assert [block.id for block in hidden] == ["legend-lamps"]
+
+
+def test_telemetry_variable_is_checked_on_the_server(twin, app, client, city_name):
+    with app.server.test_request_context("/"):
+        assert twin.load_hexagons("") == (None, "")
+        unchanged, message = twin.load_hexagons("salaries; drop table")
+    assert message == "Unknown variable 'salaries; drop table'."
+    refused = client.get(f"/api/hexagons/{city_name}/salaries.bin")
+    assert refused.status_code == 404
+    assert "unknown cube variable 'salaries'" in refused.get_json()["error"]
+    assert client.get("/api/hexagons/atlantis/power_w.bin").status_code == 404
+    served = client.get(f"/api/hexagons/{city_name}/power_w.bin")
+    assert served.status_code == 200
+    with app.server.test_request_context("/"):
+        manifest, _ = twin.load_hexagons("power_w")
+    assert len(served.get_data()) == manifest["byteLength"]
+
+
+def test_a_bad_telemetry_day_is_refused_by_name():
+    from app import create_app
+    from data.errors import MadinaError
+
+    with pytest.raises(MadinaError, match="bad telemetry day '2026-13-40'"):
+        create_app({"telemetry_day": "2026-13-40"})
 
 
 def test_details_are_looked_up_server_side(twin, app, city):

@@ -4,12 +4,12 @@ import pydeck as pdk
 import pytest
 
 from data.errors import LayerSpecError
-from layers.codec import _BlobWriter, decode_field, encode_field, pack_layer
+from layers.codec import BlobWriter, decode_field, encode_field, pack_layer
 from layers.spec import LayerSpec
 
 
 def roundtrip(values):
-    writer = _BlobWriter()
+    writer = BlobWriter()
     descriptor = encode_field(values, writer)
     return descriptor, decode_field(descriptor, writer.getvalue())
 

@@ -1,0 +1,147 @@
+"""Telemetry on the map: one cube variable as deck.gl H3 hexagons, every hour and resolution.
+
+The browser gets the whole day at once (values and reading counts per hour and cell, for each
+resolution 7-10, as float32/uint32 columns) plus a colour scale per resolution, so moving the
+time slider or zooming switches frames client-side, without a server round trip.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import xarray as xr
+
+from data.cube import CUBE_RESOLUTIONS
+from data.day_cube import day_cubes, utc_offset
+from data.errors import LayerSpecError
+from layers.codec import BlobWriter, PackedLayer
+from layers.spec import deck_json
+
+LAYER_ID = "hexagons"
+N_CLASSES = 6
+# Sequential, colour-blind safe (viridis, 6 classes), dark = low, yellow = high.
+PALETTE = (
+    (68, 1, 84),
+    (65, 68, 135),
+    (42, 120, 142),
+    (34, 168, 132),
+    (122, 209, 81),
+    (253, 231, 37),
+)  # drawn at alpha 190 (assets/twin.js) so streets show through
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a cube variable reads on the map: title, unit label, scale from cube units."""
+
+    title: str
+    unit: str
+    scale: float = 1.0
+
+
+DISPLAY: dict[str, Display] = {
+    "power_w": Display("Mean power per light point", "W"),
+    "lamp_on": Display("Light points switched on", "%", 100.0),
+    "vehicles": Display("Vehicles counted per hour (all road segments in the cell)", "veh/h"),
+    "speed_kmh": Display("Mean vehicle speed", "km/h"),
+    "flow_m3h": Display("Mean inflow of the metered area", "m³/h"),
+    "pressure_bar": Display("Mean inlet pressure of the metered area", "bar"),
+}
+
+
+def variable_options() -> list[dict]:
+    """Dropdown options: every cube variable, labelled with its unit."""
+    return [{"label": f"{d.title} ({d.unit})", "value": name} for name, d in DISPLAY.items()]
+
+
+def _classes(values: np.ndarray, unit: str) -> tuple[list[float], list[dict]]:
+    """Quantile class breaks (upper bounds) over all finite values, and their legend rows."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return [], []
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, N_CLASSES + 1)))
+    if edges.size == 1:
+        edges = np.array([edges[0], edges[0]])
+    uppers = edges[1:].tolist()
+    # spread fewer classes (tied quantiles) over the whole palette, low to high
+    step = (len(PALETTE) - 1) / max(1, len(uppers) - 1)
+    colors = [PALETTE[round(i * step)] for i in range(len(uppers))]
+    legend = [
+        {
+            "label": f"{_fmt(lo)} – {_fmt(hi)} {unit}" if lo != hi else f"{_fmt(hi)} {unit}",
+            "color": [*color, 255],
+        }
+        for lo, hi, color in zip(edges[:-1], edges[1:], colors, strict=True)
+    ]
+    return uppers, legend
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
+    """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube)."""
+    if variable not in DISPLAY:
+        raise LayerSpecError(f"unknown cube variable {variable!r}; known: {', '.join(DISPLAY)}")
+    display = DISPLAY[variable]
+    writer = BlobWriter()
+    any_cube = next(iter(cubes.values()))
+    times = pd.DatetimeIndex(any_cube["time"].to_numpy()) + offset
+    deck = pdk.Layer(
+        "H3HexagonLayer",
+        id=LAYER_ID,
+        pickable=True,
+        extruded=False,
+        stroked=True,
+        filled=True,
+        get_line_color=[255, 255, 255, 90],
+        line_width_min_pixels=0.5,
+        coverage=0.94,
+        auto_highlight=True,
+        highlight_color=[255, 255, 255, 160],
+    )
+    manifest: dict = {
+        "id": LAYER_ID,
+        "variable": variable,
+        "title": display.title,
+        "unit": display.unit,
+        "cellMethod": any_cube[variable].attrs.get("cell_methods", ""),
+        "times": [t.strftime("%a %d %b %Y %H:%M") for t in times],
+        "timeZone": "Africa/Casablanca" if offset else "UTC",
+        "deck": deck_json(deck),
+        "resolutions": {},
+    }
+    for res in sorted(cubes):
+        cube = cubes[res]
+        values = (cube[variable].to_numpy() * display.scale).astype(np.float32)
+        counts = cube[f"{variable}_count"].to_numpy()
+        reported = counts.sum(axis=0) > 0  # cells this fleet reports in, at any hour
+        values, counts = values[:, reported], counts[:, reported]
+        uppers, legend = _classes(values, display.unit)
+        manifest["resolutions"][str(res)] = {
+            "cells": [h3.int_to_str(int(c)) for c in cube["cell"].to_numpy()[reported]],
+            "values": writer.add(np.ascontiguousarray(values)),
+            "counts": writer.add(np.ascontiguousarray(counts.astype(np.uint32))),
+            "breaks": uppers,
+            "legend": legend,
+        }
+    blob = writer.getvalue()
+    manifest["byteLength"] = len(blob)
+    return PackedLayer(manifest=manifest, blob=blob)
+
+
+@functools.lru_cache(maxsize=16)
+def packed_hexagons(city: str, day: str, variable: str) -> PackedLayer:
+    """The hexagon layer of ``variable`` on ``day`` in ``city`` (cached per process)."""
+    if variable not in DISPLAY:
+        raise LayerSpecError(f"unknown cube variable {variable!r}; known: {', '.join(DISPLAY)}")
+    cubes = day_cubes(city, day)
+    return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, utc_offset(city))
