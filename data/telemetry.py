@@ -233,15 +233,21 @@ def _lamp_fleet(city: str, seed: int, period: Period):
 
 
 def _active(events, times: np.ndarray, positions: np.ndarray, n_all: int) -> np.ndarray:
-    """(T, N) mask of sensors (at ``positions`` among ``n_all``) with an event running."""
+    """(T, N) mask of sensors (at ``positions`` among ``n_all``) with an event running.
+
+    Only the chunk's own sensors get a column, so memory is T x N whatever the fleet size
+    (a year of 200 lamps must not allocate a year of all 140,000).
+    """
     who, start, end = events
+    column = np.full(n_all, -1)
+    column[positions] = np.arange(len(positions))
     first = np.searchsorted(times, start)  # first reading at or after the start
     last = np.searchsorted(times, end)  # first reading at or after the end
-    live = last > first
-    steps = np.zeros((len(times) + 1, n_all), np.int32)
-    np.add.at(steps, (first[live], who[live]), 1)
-    np.add.at(steps, (last[live], who[live]), -1)
-    return (np.cumsum(steps[:-1], axis=0) > 0)[:, positions]
+    mine = (last > first) & (column[who] >= 0)
+    steps = np.zeros((len(times) + 1, len(positions)), np.int32)
+    np.add.at(steps, (first[mine], column[who[mine]]), 1)
+    np.add.at(steps, (last[mine], column[who[mine]]), -1)
+    return np.cumsum(steps[:-1], axis=0) > 0
 
 
 def _lamp_values(city, period, rows, times, first, seed):

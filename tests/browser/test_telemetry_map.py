@@ -1,6 +1,7 @@
 """Telemetry hexagons in real Chromium: choose a variable, scrub the hours, zoom, hover."""
 
 import h3
+import pytest
 
 HEX_READY = "madinaTwin.state.hex && madinaTwin.state.hex.blob !== null"
 HEX_DRAWN = "madinaTwin.state.deck.props.layers.some(l => l.id === 'hexagons')"
@@ -76,6 +77,7 @@ def test_hovering_a_hexagon_shows_its_value_cell_and_unit(twin_page):
     assert h3.great_circle_distance(h3.cell_to_latlng(shown), (lat, lon)) < 2.0  # km
 
 
+@pytest.mark.slow  # many software-rendered frames while zooming; CI runs it
 def test_zooming_in_refines_the_cells_when_auto(twin_page):
     for name in ("Buildings", "Light points", "Roads"):  # fewer layers: faster software frames
         twin_page.get_by_label(name).uncheck()

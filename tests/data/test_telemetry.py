@@ -134,3 +134,27 @@ def test_bad_periods_are_refused():
         Period.of("2026-11-23", "2026-11-22")
     with pytest.raises(ValueError, match="step must be positive"):
         Period.of("2026-11-22", "2026-11-23", "0min")
+
+
+def test_a_year_runs_and_lit_hours_follow_the_seasons(city_name, sensors):
+    """A year at 15-minute steps (200 lamps): nights are longest at the December solstice.
+
+    Casablanca (33.6 N) has about 14.1 h of night on 21 December and 9.8 h on 21 June; the
+    photocells trim 20 minutes and ~2% of lamps are out, so a lamp is on at most ~13.5 and
+    ~9.3 h those days (the generator gives 13.3 and 9.0 h with its faults); over the year
+    ~4,100 h, the usual order for dusk-to-dawn lighting. Bounds allow for the fault draw.
+    """
+    from data.cube import aggregate
+
+    lamps = sensors.of_kind("lamp")[::700]
+    period = Period.of("2026-01-01", "2027-01-01")
+    readings = generate(city_name, period, kinds=("lamp",), sensors=lamps)
+    cube = aggregate(readings, sensors, period.start, period.end, res=7, freq="1D",
+                     variables=("lamp_on",))  # fmt: skip
+    on = cube["lamp_on"] * cube["lamp_on_count"]
+    hours_on = (on.sum("cell") / cube["lamp_on_count"].sum("cell") * 24).to_series()
+    assert len(hours_on) == 365 and int(cube["lamp_on_count"].sum()) == len(lamps) * 35_040
+    assert 13.0 < hours_on["2026-12-21"] < 14.2
+    assert 8.8 < hours_on["2026-06-21"] < 9.9
+    assert hours_on.idxmax().month in (12, 1) and hours_on.idxmin().month in (6, 7)
+    assert 3_900 < hours_on.sum() < 4_400
