@@ -27,7 +27,14 @@ import xarray as xr
 from data.city import City
 from data.errors import MadinaError
 from data.sensors import cells_of
-from data.telemetry import POWER_OVERHEAD, UTC_OFFSET_H, dark
+from data.telemetry import (
+    LANE_CAPACITY_VEH_H,
+    PEAK_VC,
+    POWER_OVERHEAD,
+    UTC_OFFSET_H,
+    dark,
+    traffic_profile,
+)
 
 # System efficacy on the road (lm/W incl. ballast/driver): HPS 85, metal halide 75 (typical
 # catalogue values); LED 150 by default (current street luminaires, a scenario parameter).
@@ -40,6 +47,10 @@ LED_OPTICAL_GAIN = 0.8
 REQUIRED_LEVEL = {"motorway": 0.5, "trunk": 0.5, "primary": 0.5, "secondary": 0.3,
                   "tertiary": 0.3, "residential": 0.2}  # fmt: skip
 DEFAULT_REQUIRED_LEVEL = 0.2
+# Motion-adaptive lamps go back to full (scheduled) level on a detection and hold it this long
+# (assumption; products offer 30 s - 5 min). With Poisson arrivals at q vehicles/h a lamp is
+# raised a share 1 - exp(-q x hold / 3600) of the time.
+MOTION_HOLD_S = 60.0
 RETROFIT_ORDERS = ("oldest", "random")
 SWITCHING = ("ambient", "clock")
 
@@ -77,6 +88,10 @@ class LightingScenario:
     road_classes: tuple[str, ...] = ()
     led_efficacy_lm_w: float = EFFICACY_LM_W["LED"]
     dimming: tuple[DimmingStep, ...] = FULL_NIGHT  # applies to LED (managed) lamps
+    # Motion-adaptive dimming: managed lamps on these road classes idle at this level and rise
+    # to the scheduled level when traffic passes (assumed traffic: the telemetry's profile).
+    motion_road_classes: tuple[str, ...] = ()
+    motion_idle_level: float = 0.3
     switching: str = "ambient"
     clock_on_h: float = 18.0
     clock_off_h: float = 7.0
@@ -100,9 +115,14 @@ class LightingScenario:
         unknown = sorted(set(self.districts) - set(city.districts["district_id"]))
         if unknown:
             raise ScenarioError(f"districts: unknown district(s) {unknown}")
-        unknown = sorted(set(self.road_classes) - set(city.roads["road_class"]))
-        if unknown:
-            raise ScenarioError(f"road_classes: unknown road class(es) {unknown}")
+        for name in ("road_classes", "motion_road_classes"):
+            unknown = sorted(set(getattr(self, name)) - set(city.roads["road_class"]))
+            if unknown:
+                raise ScenarioError(f"{name}: unknown road class(es) {unknown}")
+        if not 0 <= self.motion_idle_level <= 1:
+            raise ScenarioError(
+                f"motion_idle_level must be within 0-1, got {self.motion_idle_level}"
+            )
         if self.switching not in SWITCHING:
             raise ScenarioError(f"switching {self.switching!r} unknown; use ambient or clock")
         for name in ("led_efficacy_lm_w",):
@@ -202,24 +222,47 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
     watts = np.where(retrofit, led_w, full_w)
     managed = retrofit | (tech == "LED")
 
+    roads = city.roads.set_index("road_id")
+    classes = lamps["road_id"].map(roads["road_class"]).fillna("").to_numpy()
+    motion = managed & np.isin(classes, scenario.motion_road_classes)
+
     cells_all = cells_of(lamps.geometry.x.to_numpy(), lamps.geometry.y.to_numpy(), res)
     cells, cell_of = np.unique(cells_all, return_inverse=True)
-    fixed_w = np.bincount(cell_of, weights=np.where(managed, 0, watts), minlength=len(cells))
-    dimmable_w = np.bincount(cell_of, weights=np.where(managed, watts, 0), minlength=len(cells))
+
+    def cell_watts(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cell_of, weights=np.where(mask, watts, 0), minlength=len(cells))
+
+    fixed_w, dimmable_w = cell_watts(~managed), cell_watts(managed & ~motion)
 
     hours = _hours(year)
     local_h = ((hours.hour + UTC_OFFSET_H.get(city.name, 0)) % 24).to_numpy(float)
     on = _on_share(city, scenario, hours, local_h)
     per_minute = schedule_levels(scenario.dimming)
     level = per_minute[((local_h * 60).astype(int) + 30) % 1440]  # level at mid-hour
-    energy_kwh = (on[:, None] * (fixed_w[None, :] + level[:, None] * dimmable_w[None, :])) / 1000
+    watt_hours = fixed_w[None, :] + level[:, None] * dimmable_w[None, :]
+    weekend = (hours + pd.Timedelta(hours=UTC_OFFSET_H.get(city.name, 0))).day_of_week >= 5
+    for road_class in np.unique(classes[motion]):
+        lanes = roads.loc[roads["road_class"] == road_class, "lanes"].astype(float).mean()
+        volume = (
+            (lanes if np.isfinite(lanes) else 1.0)
+            * LANE_CAPACITY_VEH_H.get(road_class, 300)
+            * PEAK_VC.get(road_class, 0.3)
+            * traffic_profile(local_h, np.asarray(weekend))
+        )
+        raised = 1 - np.exp(-volume * MOTION_HOLD_S / 3600)
+        idle = np.minimum(scenario.motion_idle_level, level)
+        motion_level = idle + (level - idle) * raised
+        watt_hours = watt_hours + motion_level[:, None] * cell_watts(
+            motion & (classes == road_class)
+        )
+    energy_kwh = on[:, None] * watt_hours / 1000
     load_kw = energy_kwh.sum(axis=1)
 
     peak = (local_h >= scenario.peak_hours[0]) & (local_h < scenario.peak_hours[1])
     tariff = np.where(peak, scenario.peak_tariff_mad_kwh, scenario.tariff_mad_kwh)
-    classes = lamps["road_id"].map(city.roads.set_index("road_id")["road_class"]).to_numpy()
     required = pd.Series(classes).map(REQUIRED_LEVEL).fillna(DEFAULT_REQUIRED_LEVEL).to_numpy()
-    # lamp-hours under the road class's level: managed lamps, while on, below their minimum
+    # lamp-hours under the road class's level: managed lamps, while on, scheduled below their
+    # minimum (a motion-adaptive lamp idles low only while nobody is there: not counted)
     under = sum(
         float((on * (level < req)).sum()) * int(((required == req) & managed).sum())
         for req in np.unique(required)

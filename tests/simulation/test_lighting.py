@@ -83,6 +83,8 @@ def test_clock_switching_burns_more_than_ambient_in_summer(city, baseline):
         ({"led_share_pct": -1}, "led_share_pct"),
         ({"districts": ("Atlantis",)}, "districts"),
         ({"road_classes": ("canal",)}, "road_classes"),
+        ({"motion_road_classes": ("canal",)}, "motion_road_classes"),
+        ({"motion_idle_level": 1.2}, "motion_idle_level"),
         ({"tariff_mad_kwh": -0.5}, "tariff_mad_kwh"),
         ({"led_unit_cost_mad": -1}, "led_unit_cost_mad"),
         ({"retrofit_order": "newest"}, "retrofit_order"),
@@ -94,3 +96,27 @@ def test_clock_switching_burns_more_than_ambient_in_summer(city, baseline):
 def test_bad_scenarios_are_refused_naming_the_field(city, params, field):
     with pytest.raises(ScenarioError, match=field.replace("[", r"\[").replace("]", r"\]")):
         simulate(city, LightingScenario(**params))
+
+
+def test_motion_adaptive_dimming_saves_most_where_traffic_is_light(city):
+    """Residential streets at night see few vehicles: their lamps idle most of the time;
+    a primary road stays near its scheduled level. Both save, residential far more."""
+    base = LightingScenario(led_share_pct=100)
+    plain = simulate(city, base).kpis["energy_kwh"]
+    quiet = simulate(
+        city, LightingScenario(led_share_pct=100, motion_road_classes=("residential",))
+    )
+    busy = simulate(city, LightingScenario(led_share_pct=100, motion_road_classes=("primary",)))
+    lamps_on = city.lamps["road_id"].map(city.roads.set_index("road_id")["road_class"])
+    per_lamp = {
+        cls: (plain - run.kpis["energy_kwh"]) / (lamps_on == cls).sum()
+        for cls, run in (("residential", quiet), ("primary", busy))
+    }
+    assert per_lamp["residential"] > 2 * per_lamp["primary"] > 0
+    idle_only = simulate(
+        city,
+        LightingScenario(
+            led_share_pct=100, motion_road_classes=("residential",), motion_idle_level=1.0
+        ),  # fmt: skip
+    )
+    assert idle_only.kpis["energy_kwh"] == pytest.approx(plain)  # idling at 100% saves nothing
