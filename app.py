@@ -77,18 +77,16 @@ def _register_routes(server: flask.Flask) -> None:
         response = flask.send_file(deck_bundle_path(), mimetype="text/javascript", max_age=86400)
         return response
 
-    @server.get("/api/layers/<city>/<layer>.bin")
-    def layer_blob(city: str, layer: str) -> flask.Response:
+    def serve_blob(city: str, name: str, known, what: str, pack) -> flask.Response:
+        """A packed blob of this twin's city, or a 404/422 that names what is wrong."""
         if city != server.config["MADINA_CITY"]:
             return _error(
                 404, f"unknown city {city!r}; this twin serves {server.config['MADINA_CITY']!r}"
             )
-        if layer not in LAYER_BUILDERS:
-            return _error(
-                404, f"unknown layer {layer!r}; known layers: {', '.join(LAYER_BUILDERS)}"
-            )
+        if name not in known:
+            return _error(404, f"unknown {what} {name!r}; known: {', '.join(known)}")
         try:
-            blob = packed_layer(city, layer).blob
+            blob = pack(name).blob
         except MadinaError as err:
             return _error(422, str(err))
         return flask.Response(
@@ -97,19 +95,17 @@ def _register_routes(server: flask.Flask) -> None:
             headers={"Cache-Control": "private, max-age=3600"},
         )
 
+    @server.get("/api/layers/<city>/<layer>.bin")
+    def layer_blob(city: str, layer: str) -> flask.Response:
+        return serve_blob(
+            city, layer, LAYER_BUILDERS, "layer", lambda name: packed_layer(city, name)
+        )
+
     @server.get("/api/hexagons/<city>/<variable>.bin")
     def hexagon_blob(city: str, variable: str) -> flask.Response:
-        if city != server.config["MADINA_CITY"]:
-            return _error(
-                404, f"unknown city {city!r}; this twin serves {server.config['MADINA_CITY']!r}"
-            )
-        if variable not in DISPLAY:
-            return _error(404, f"unknown cube variable {variable!r}; known: {', '.join(DISPLAY)}")
-        blob = packed_hexagons(city, server.config["MADINA_TELEMETRY_DAY"], variable).blob
-        return flask.Response(
-            blob,
-            mimetype="application/octet-stream",
-            headers={"Cache-Control": "private, max-age=3600"},
+        day = server.config["MADINA_TELEMETRY_DAY"]
+        return serve_blob(
+            city, variable, DISPLAY, "cube variable", lambda name: packed_hexagons(city, day, name)
         )
 
 

@@ -152,6 +152,14 @@
     }
   }
 
+  /* deck.gl's JSON converter (pydeck props -> layer instances), made once. */
+  function jsonConverter() {
+    state.converter = state.converter || new deck.JSONConverter({
+      configuration: new deck.JSONConfiguration({classes: deck}),
+    });
+    return state.converter;
+  }
+
   function makeLayer(entry, converter) {
     const converted = converter.convert({layers: [entry.manifest.deck]}).layers[0];
     return converted.clone({data: entry.data});
@@ -246,10 +254,7 @@
         throw new Error(`got ${blob.byteLength} bytes, expected ${manifest.byteLength}`);
       }
       if (state.hex !== h) return;  // another variable was chosen meanwhile
-      const converter = new deck.JSONConverter({
-        configuration: new deck.JSONConfiguration({classes: deck}),
-      });
-      h.base = converter.convert({layers: [manifest.deck]}).layers[0];
+      h.base = jsonConverter().convert({layers: [manifest.deck]}).layers[0];
       h.blob = blob;
       redraw();
       announceHex();
@@ -308,9 +313,7 @@
 
   async function load(bundle) {
     state.loadStartedAt = performance.now();
-    const converter = new deck.JSONConverter({
-      configuration: new deck.JSONConfiguration({classes: deck}),
-    });
+    const converter = jsonConverter();
     state.order = bundle.layers.map((m) => m.id);
     await Promise.all(bundle.layers.map(async (manifest) => {
       const response = await fetch(bundle.blobUrl.replace("{layer}", manifest.id));

@@ -33,7 +33,7 @@ from data.city import DEFAULT_CITY
 from data.cube import CubeBuilder
 from data.cube_dask import aggregate_on_dask
 from data.readings import VARIABLE_NAMES, Readings
-from data.sensors import KINDS, point_sensors, sensors_for
+from data.sensors import KINDS, VARIABLES, point_sensors, sensors_for
 from data.telemetry import Period, chunk_tasks, generate, make_chunk
 
 START = pd.Timestamp("2026-11-23 12:00")
@@ -150,18 +150,12 @@ def local_section(city: str, n: int, n_naive: int) -> None:
 
 def jobs_for(city: str, n: int):
     per_step = sum(
-        len(sensors_for(city).of_kind(k)) * sum(1 for v in VARIABLE_NAMES if kind_of(v) == k)
+        len(sensors_for(city).of_kind(k)) * sum(1 for v in VARIABLES.values() if v.kind == k)
         for k in KINDS
     )
     steps = max(1, round(n / per_step))
     period = Period.of(START, START + steps * STEP)
     return period, [(make_chunk, task) for task in chunk_tasks(city, period)]
-
-
-def kind_of(variable: str) -> str:
-    return {"power_w": "lamp", "lamp_on": "lamp", "vehicles": "road", "speed_kmh": "road"}.get(
-        variable, "water"
-    )
 
 
 def dask_section(city: str, sizes: list[int], workers: int) -> None:

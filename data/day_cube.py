@@ -16,14 +16,9 @@ import xarray as xr
 from data.cube import CUBE_RESOLUTIONS, CubeBuilder, roll_up
 from data.errors import MadinaError
 from data.sensors import BASE_RES, sensors_for
-from data.telemetry import UTC_OFFSET_H, Period, generate
+from data.telemetry import Period, generate, utc_offset
 
 DASHBOARD_BUCKET = "1h"  # 24 frames a day: smooth enough to read a day, small to send
-
-
-def utc_offset(city: str) -> pd.Timedelta:
-    """The city's legal offset from UTC (Casablanca: +1 h outside Ramadan)."""
-    return pd.Timedelta(hours=UTC_OFFSET_H.get(city, 0))
 
 
 def default_day(city: str, now=None) -> str:

@@ -169,10 +169,23 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng([seed, *key])
 
 
-def _local_hours(city: str, times: np.ndarray, lon: float) -> tuple[np.ndarray, np.ndarray]:
+def utc_offset(city: str) -> pd.Timedelta:
+    """The city's legal offset from UTC (known, else its solar time zone from its centre)."""
+    hours = UTC_OFFSET_H.get(city)
+    if hours is None:
+        hours = round(load_city(city).center[0] / 15)
+    return pd.Timedelta(hours=hours)
+
+
+def drawn_power_w(lamps: pd.DataFrame) -> np.ndarray:
+    """Power each lamp draws at full level: rated W x ballast/driver overhead."""
+    overhead = lamps["technology"].map(POWER_OVERHEAD).fillna(1.1).to_numpy()
+    return lamps["power_w"].to_numpy(float) * overhead
+
+
+def local_hours(city: str, times) -> tuple[np.ndarray, np.ndarray]:
     """Local hour of day (float) and weekend flag (Saturday, Sunday) of UTC ``times``."""
-    offset = UTC_OFFSET_H.get(city, round(lon / 15))
-    local = pd.DatetimeIndex(times) + pd.Timedelta(hours=offset)
+    local = pd.DatetimeIndex(times) + utc_offset(city)
     hour = local.hour + local.minute / 60 + local.second / 3600
     return np.asarray(hour, float), np.asarray(local.day_of_week >= 5)
 
@@ -225,11 +238,9 @@ def _lamp_fleet(city: str, seed: int, period: Period):
     registry = sensors_for(city)
     lamps = load_city(city).lamps
     rows = registry.of_kind("lamp")
-    rated = lamps["power_w"].to_numpy(float)
-    overhead = lamps["technology"].map(POWER_OVERHEAD).fillna(1.1).to_numpy()
     out = _fault_events(len(rows), period, OUTAGE_SHARE, OUTAGE_MEAN_H, seed, 1)
     stuck = _fault_events(len(rows), period, STUCK_ON_SHARE, STUCK_ON_MEAN_H, seed, 2)
-    return rows, rated * overhead, out, stuck
+    return rows, drawn_power_w(lamps), out, stuck
 
 
 def _active(events, times: np.ndarray, positions: np.ndarray, n_all: int) -> np.ndarray:
@@ -294,8 +305,7 @@ def _road_fleet(city: str):
 def _road_values(city, period, rows, times, first, seed):
     all_rows, capacity, peak, free = _road_fleet(city)
     pos = np.searchsorted(all_rows, rows)
-    registry = sensors_for(city)
-    hour, weekend = _local_hours(city, times, float(registry.table["lon"].iloc[rows].mean()))
+    hour, weekend = local_hours(city, times)
     day = (
         times.astype("datetime64[D]") - period.start.to_datetime64().astype("datetime64[D]")
     ).astype(int)
@@ -358,8 +368,7 @@ def _water_fleet(city: str, seed: int):
 def _water_values(city, period, rows, times, first, seed):
     all_rows, demand, leak = _water_fleet(city, seed)
     pos = np.searchsorted(all_rows, rows)
-    registry = sensors_for(city)
-    hour, _ = _local_hours(city, times, float(registry.table["lon"].iloc[rows].mean()))
+    hour, _ = local_hours(city, times)
     profile = water_demand_profile(hour)[:, None]
     use = demand[pos] * profile
     pressure = _pressure(profile)

@@ -17,8 +17,9 @@ import pydeck as pdk
 import xarray as xr
 
 from data.cube import CUBE_RESOLUTIONS
-from data.day_cube import day_cubes, utc_offset
+from data.day_cube import day_cubes
 from data.errors import LayerSpecError
+from data.telemetry import utc_offset
 from layers.codec import BlobWriter, PackedLayer
 from layers.spec import deck_json
 
@@ -52,6 +53,15 @@ DISPLAY: dict[str, Display] = {
     "flow_m3h": Display("Mean inflow of the metered area", "m³/h"),
     "pressure_bar": Display("Mean inlet pressure of the metered area", "bar"),
 }
+
+
+def display_of(variable: str) -> Display:
+    """The map display of a cube variable; `LayerSpecError` naming it if unknown."""
+    try:
+        return DISPLAY[variable]
+    except KeyError:
+        known = ", ".join(DISPLAY)
+        raise LayerSpecError(f"unknown cube variable {variable!r}; known: {known}") from None
 
 
 def variable_options() -> list[dict]:
@@ -89,9 +99,7 @@ def _fmt(value: float) -> str:
 
 def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
     """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube)."""
-    if variable not in DISPLAY:
-        raise LayerSpecError(f"unknown cube variable {variable!r}; known: {', '.join(DISPLAY)}")
-    display = DISPLAY[variable]
+    display = display_of(variable)
     writer = BlobWriter()
     any_cube = next(iter(cubes.values()))
     times = pd.DatetimeIndex(any_cube["time"].to_numpy()) + offset
@@ -141,7 +149,6 @@ def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timede
 @functools.lru_cache(maxsize=16)
 def packed_hexagons(city: str, day: str, variable: str) -> PackedLayer:
     """The hexagon layer of ``variable`` on ``day`` in ``city`` (cached per process)."""
-    if variable not in DISPLAY:
-        raise LayerSpecError(f"unknown cube variable {variable!r}; known: {', '.join(DISPLAY)}")
+    display_of(variable)  # refuse before aggregating a whole day
     cubes = day_cubes(city, day)
     return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, utc_offset(city))

@@ -30,9 +30,9 @@ from data.sensors import cells_of
 from data.telemetry import (
     LANE_CAPACITY_VEH_H,
     PEAK_VC,
-    POWER_OVERHEAD,
-    UTC_OFFSET_H,
     dark,
+    drawn_power_w,
+    local_hours,
     traffic_profile,
 )
 
@@ -187,6 +187,12 @@ def _on_share(city: City, scenario: LightingScenario, hours: pd.DatetimeIndex, l
     return inside.reshape(-1, 4).mean(axis=1)
 
 
+def lamp_road_classes(city: City) -> np.ndarray:
+    """Road class of each lamp's road ("" if its road is unknown)."""
+    classes = city.lamps["road_id"].map(city.roads.set_index("road_id")["road_class"])
+    return classes.fillna("").to_numpy()
+
+
 def retrofit_mask(city: City, scenario: LightingScenario) -> np.ndarray:
     """Which lamps the scenario turns into LED (in scope, not LED yet, by the chosen order)."""
     lamps = city.lamps
@@ -194,8 +200,7 @@ def retrofit_mask(city: City, scenario: LightingScenario) -> np.ndarray:
     if scenario.districts:
         scope &= lamps["district_id"].isin(scenario.districts).to_numpy()
     if scenario.road_classes:
-        classes = lamps["road_id"].map(city.roads.set_index("road_id")["road_class"])
-        scope &= classes.isin(scenario.road_classes).to_numpy()
+        scope &= np.isin(lamp_road_classes(city), scenario.road_classes)
     candidates = np.flatnonzero(scope)
     if scenario.retrofit_order == "oldest":
         order = np.argsort(lamps["install_year"].to_numpy()[candidates], kind="stable")
@@ -212,10 +217,7 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
     scenario.validate(city)
     lamps = city.lamps
     tech = lamps["technology"].to_numpy()
-    full_w = (
-        lamps["power_w"].to_numpy(float)
-        * lamps["technology"].map(POWER_OVERHEAD).fillna(1.1).to_numpy()
-    )
+    full_w = drawn_power_w(lamps)
     retrofit = retrofit_mask(city, scenario)
     old_efficacy = pd.Series(tech).map(EFFICACY_LM_W).fillna(EFFICACY_LM_W["HPS"]).to_numpy()
     led_w = full_w * old_efficacy / scenario.led_efficacy_lm_w * LED_OPTICAL_GAIN
@@ -223,7 +225,7 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
     managed = retrofit | (tech == "LED")
 
     roads = city.roads.set_index("road_id")
-    classes = lamps["road_id"].map(roads["road_class"]).fillna("").to_numpy()
+    classes = lamp_road_classes(city)
     motion = managed & np.isin(classes, scenario.motion_road_classes)
 
     cells_all = cells_of(lamps.geometry.x.to_numpy(), lamps.geometry.y.to_numpy(), res)
@@ -235,19 +237,18 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
     fixed_w, dimmable_w = cell_watts(~managed), cell_watts(managed & ~motion)
 
     hours = _hours(year)
-    local_h = ((hours.hour + UTC_OFFSET_H.get(city.name, 0)) % 24).to_numpy(float)
+    local_h, weekend = local_hours(city.name, hours)
     on = _on_share(city, scenario, hours, local_h)
     per_minute = schedule_levels(scenario.dimming)
     level = per_minute[((local_h * 60).astype(int) + 30) % 1440]  # level at mid-hour
     watt_hours = fixed_w[None, :] + level[:, None] * dimmable_w[None, :]
-    weekend = (hours + pd.Timedelta(hours=UTC_OFFSET_H.get(city.name, 0))).day_of_week >= 5
     for road_class in np.unique(classes[motion]):
         lanes = roads.loc[roads["road_class"] == road_class, "lanes"].astype(float).mean()
         volume = (
             (lanes if np.isfinite(lanes) else 1.0)
             * LANE_CAPACITY_VEH_H.get(road_class, 300)
             * PEAK_VC.get(road_class, 0.3)
-            * traffic_profile(local_h, np.asarray(weekend))
+            * traffic_profile(local_h, weekend)
         )
         raised = 1 - np.exp(-volume * MOTION_HOLD_S / 3600)
         idle = np.minimum(scenario.motion_idle_level, level)

@@ -7,7 +7,7 @@ import pytest
 from data.aggregate import main as aggregate_main
 from data.cube import aggregate, load_cube
 from data.ingest import IngestError, ReadingStore, read_readings
-from data.sensors import sensors_for
+from data.sensors import VARIABLES, sensors_for
 from data.telemetry import Period, generate
 
 START, END = "2026-11-23 18:00", "2026-11-23 20:00"
@@ -140,8 +140,7 @@ def test_readings_by_position_snap_to_the_nearest_sensor_of_their_fleet(tmp_path
         read_readings(_write(far, tmp_path / "far.csv"), sensors)
     problems = dict(caught.value.problems)
     assert problems[7] == "lon/lat missing or out of range"
-    fleet = {"power_w": "lamp", "lamp_on": "lamp", "vehicles": "road", "speed_kmh": "road"}
-    kind = fleet.get(good.loc[5, "variable"], "water")
+    kind = VARIABLES[good.loc[5, "variable"]].kind
     assert problems[6] == f"no {kind} sensor within 50 m"
     assert set(problems) == {6, 7}
 
