@@ -20,6 +20,8 @@ from data.day_cube import day_cubes, day_period, default_day
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
+from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
+from simulation.lighting_plans import playback_request
 
 HERE = Path(__file__).resolve().parent
 DECK_SCRIPT_URL = "/vendor/deck.gl.js"
@@ -106,6 +108,22 @@ def _register_routes(server: flask.Flask) -> None:
         day = server.config["MADINA_TELEMETRY_DAY"]
         return serve_blob(
             city, variable, DISPLAY, "cube variable", lambda name: packed_hexagons(city, day, name)
+        )
+
+    @server.get("/api/lighting/<city>/<variable>.bin")
+    def lighting_blob(city: str, variable: str) -> flask.Response:
+        """A scenario's time-lapse hexagons: ?scenario=<JSON>&mode=day|year&day=YYYY-MM-DD."""
+        try:
+            scenario, mode, day = playback_request(flask.request.args)
+        except MadinaError as err:
+            return _error(422, str(err))
+        year = int(server.config["MADINA_TELEMETRY_DAY"][:4])
+        return serve_blob(
+            city,
+            variable,
+            PLAYBACK_DISPLAY,
+            "scenario variable",
+            lambda name: packed_playback(city, scenario, year, mode, day, name),
         )
 
 

@@ -37,6 +37,13 @@
     return 10;
   }
 
+  /* The manifest's resolution nearest ``res`` from below (a scenario has 7-9, telemetry 7-10). */
+  function fitRes(manifest, res) {
+    const offered = Object.keys(manifest.resolutions).map(Number).sort((a, b) => a - b);
+    const below = offered.filter((r) => r <= res);
+    return below.length ? below[below.length - 1] : offered[0];
+  }
+
   function typed(blob, d) {
     return new TYPED[d.dtype](blob, d.offset, d.count);
   }
@@ -98,7 +105,8 @@
   function hexTooltip(index) {
     const h = state.hex, m = h.manifest, v = hexValue(index);
     return `${m.title}\n${formatNumber(v.value)} ${m.unit} · ${m.times[h.frame]}\n` +
-      `H3 cell ${v.cell} (resolution ${h.res})\n${v.count.toLocaleString("en-US")} readings`;
+      `H3 cell ${v.cell} (resolution ${h.res})\n${v.count.toLocaleString("en-US")} ` +
+      (m.countLabel || "readings");
   }
 
   function tooltip(info) {
@@ -217,9 +225,10 @@
   function announceHex() {
     if (!window.dash_clientside || !window.dash_clientside.set_props) return;
     const h = state.hex;
-    const view = {res: h && h.blob ? h.res : null, variable: h ? h.manifest.variable : null};
-    // the legend (server-rendered) only changes with resolution or variable, not with time
-    if (!state.hexView || state.hexView.res !== view.res || state.hexView.variable !== view.variable) {
+    const view = {res: h && h.blob ? h.res : null, variable: h ? h.manifest.variable : null,
+                  url: h ? h.manifest.blobUrl : null};
+    // the legend (server-rendered) changes with the resolution or the layer, not with time
+    if (!state.hexView || state.hexView.res !== view.res || state.hexView.url !== view.url) {
       state.hexView = view;
       window.dash_clientside.set_props("hex-view", {data: view});
     }
@@ -236,11 +245,11 @@
       announceHex();
       return "";
     }
-    const same = previous && previous.manifest.variable === manifest.variable && previous.blob;
+    const same = previous && previous.manifest.blobUrl === manifest.blobUrl && previous.blob;
     const h = same ? previous : {manifest, blob: null, arrays: null, base: null};
     h.choice = choice;
     h.frame = Math.max(0, Math.min(manifest.times.length - 1, frame || 0));
-    h.res = choice === "auto" ? hexResFor(state.zoom || 12) : Number(choice);
+    h.res = fitRes(manifest, choice === "auto" ? hexResFor(state.zoom || 12) : Number(choice));
     state.hex = h;
     if (same) {
       redraw();
@@ -268,8 +277,8 @@
   function onViewStateChange({viewState}) {
     state.zoom = viewState.zoom;
     const h = state.hex;
-    if (h && h.blob && h.choice === "auto" && hexResFor(viewState.zoom) !== h.res) {
-      h.res = hexResFor(viewState.zoom);
+    if (h && h.blob && h.choice === "auto" && fitRes(h.manifest, hexResFor(viewState.zoom)) !== h.res) {
+      h.res = fitRes(h.manifest, hexResFor(viewState.zoom));
       redraw();
       announceHex();
     }
@@ -404,10 +413,38 @@
         redraw();
         return window.dash_clientside.no_update;
       },
-      /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour index. */
-      hexagons: function (manifest, choice, frame) {
+      /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour of the
+       * telemetry day; scenarioFrame: frame of a scenario's time-lapse (manifest.kind). */
+      hexagons: function (manifest, choice, frame, scenarioFrame) {
         if (!state.deck) return window.dash_clientside.no_update;
-        return showHexagons(manifest, choice, frame);
+        const scenario = manifest && manifest.kind === "scenario";
+        return showHexagons(manifest, choice, scenario ? scenarioFrame : frame);
+      },
+      /* The time-lapse's frame: KPIs of the frame and the chart's cursor. */
+      playbackFrame: function (frame, series, figure) {
+        const no = window.dash_clientside.no_update;
+        if (!series || frame === null || frame === undefined) return [no, no];
+        const k = Math.max(0, Math.min(series.labels.length - 1, frame));
+        let energy = 0, base = 0, cost = 0;
+        for (let i = 0; i <= k; i++) {
+          energy += series.energy_total_kwh[i];
+          base += series.baseline_energy_total_kwh[i];
+          cost += series.cost_total_mad[i];
+        }
+        const load = series.load_kw[k], baseLoad = series.baseline_load_kw[k];
+        const change = baseLoad > 0 ? ` (${formatNumber(100 * (load / baseLoad - 1))}%)` : "";
+        const text = `${series.labels[k]}: load ${formatNumber(load)} kW against ` +
+          `${formatNumber(baseLoad)} kW today${change}. So far: ${formatNumber(energy / 1000)} MWh ` +
+          `against ${formatNumber(base / 1000)} MWh, ${formatNumber(cost)} MAD.`;
+        if (!figure) return [text, no];
+        const shapes = (figure.layout.shapes || []).map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: k, x1: k}) : shape));
+        return [text, Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})})];
+      },
+      togglePlay: function (_clicks, stopped) {
+        return stopped ? [false, "⏸ Pause"] : [true, "▶ Play"];
+      },
+      nextFrame: function (_ticks, frame, last) {
+        return ((frame || 0) + 1) % ((last || 0) + 1);
       },
     },
   });

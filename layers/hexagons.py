@@ -97,53 +97,102 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
-    """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube)."""
-    display = display_of(variable)
-    writer = BlobWriter()
-    any_cube = next(iter(cubes.values()))
-    times = pd.DatetimeIndex(any_cube["time"].to_numpy()) + offset
-    deck = pdk.Layer(
-        "H3HexagonLayer",
-        id=LAYER_ID,
-        pickable=True,
-        extruded=False,
-        stroked=True,
-        filled=True,
-        get_line_color=[255, 255, 255, 90],
-        line_width_min_pixels=0.5,
-        coverage=0.94,
-        auto_highlight=True,
-        highlight_color=[255, 255, 255, 160],
+def hexagon_deck() -> dict:
+    """The deck.gl props of the hexagon layer (data and colours come from the browser)."""
+    return deck_json(
+        pdk.Layer(
+            "H3HexagonLayer",
+            id=LAYER_ID,
+            pickable=True,
+            extruded=False,
+            stroked=True,
+            filled=True,
+            get_line_color=[255, 255, 255, 90],
+            line_width_min_pixels=0.5,
+            coverage=0.94,
+            auto_highlight=True,
+            highlight_color=[255, 255, 255, 160],
+        )
     )
+
+
+@dataclass(frozen=True)
+class CellFrames:
+    """One resolution's frames: ``values`` and ``counts`` are (frame, cell), cells uint64."""
+
+    cells: np.ndarray
+    values: np.ndarray
+    counts: np.ndarray
+
+
+def pack_cell_frames(
+    frames: dict[int, CellFrames],
+    *,
+    variable: str,
+    display: Display,
+    labels: list[str],
+    time_zone: str,
+    count_label: str = "readings",
+    writer: BlobWriter | None = None,
+    extra: dict | None = None,
+) -> PackedLayer:
+    """Manifest + blob of per-frame cell values at several resolutions (res -> frames).
+
+    Every resolution gets its own quantile colour classes over all its frames, so a frame
+    reads against the whole day (or year). ``extra`` entries join the manifest as they are
+    (their arrays already in ``writer``).
+    """
+    writer = writer or BlobWriter()
     manifest: dict = {
         "id": LAYER_ID,
         "variable": variable,
         "title": display.title,
         "unit": display.unit,
-        "cellMethod": any_cube[variable].attrs.get("cell_methods", ""),
-        "times": [t.strftime("%a %d %b %Y %H:%M") for t in times],
-        "timeZone": "Africa/Casablanca" if offset else "UTC",
-        "deck": deck_json(deck),
+        "countLabel": count_label,
+        "times": labels,
+        "timeZone": time_zone,
+        "deck": hexagon_deck(),
         "resolutions": {},
+        **(extra or {}),
     }
-    for res in sorted(cubes):
-        cube = cubes[res]
-        values = (cube[variable].to_numpy() * display.scale).astype(np.float32)
-        counts = cube[f"{variable}_count"].to_numpy()
-        reported = counts.sum(axis=0) > 0  # cells this fleet reports in, at any hour
-        values, counts = values[:, reported], counts[:, reported]
+    for res in sorted(frames):
+        f = frames[res]
+        values = np.ascontiguousarray(f.values * display.scale, dtype=np.float32)
         uppers, legend = _classes(values, display.unit)
         manifest["resolutions"][str(res)] = {
-            "cells": [h3.int_to_str(int(c)) for c in cube["cell"].to_numpy()[reported]],
-            "values": writer.add(np.ascontiguousarray(values)),
-            "counts": writer.add(np.ascontiguousarray(counts.astype(np.uint32))),
+            "cells": [h3.int_to_str(int(c)) for c in f.cells],
+            "values": writer.add(values),
+            "counts": writer.add(np.ascontiguousarray(f.counts, dtype=np.uint32)),
             "breaks": uppers,
             "legend": legend,
         }
     blob = writer.getvalue()
     manifest["byteLength"] = len(blob)
     return PackedLayer(manifest=manifest, blob=blob)
+
+
+def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
+    """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube)."""
+    display = display_of(variable)
+    any_cube = next(iter(cubes.values()))
+    times = pd.DatetimeIndex(any_cube["time"].to_numpy()) + offset
+    frames = {}
+    for res, cube in cubes.items():
+        counts = cube[f"{variable}_count"].to_numpy()
+        reported = counts.sum(axis=0) > 0  # cells this fleet reports in, at any hour
+        frames[res] = CellFrames(
+            cells=cube["cell"].to_numpy()[reported],
+            values=cube[variable].to_numpy()[:, reported],
+            counts=counts[:, reported],
+        )
+    return pack_cell_frames(
+        frames,
+        variable=variable,
+        display=display,
+        labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
+        time_zone="Africa/Casablanca" if offset else "UTC",
+        extra={"cellMethod": any_cube[variable].attrs.get("cell_methods", "")},
+    )
 
 
 @functools.lru_cache(maxsize=16)

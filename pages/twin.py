@@ -14,6 +14,7 @@ from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.details import feature_details
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
+from pages.lighting_studio import studio_panel
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
 
@@ -147,6 +148,7 @@ def layout(**_query: str) -> html.Div:
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
                     _telemetry_controls(flask.current_app.config["MADINA_TELEMETRY_DAY"]),
+                    studio_panel(city_name, flask.current_app.config["MADINA_TELEMETRY_DAY"]),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(
@@ -200,6 +202,7 @@ dash.clientside_callback(
     Input("hex-manifest", "data"),
     Input("hex-res", "value"),
     Input("hex-time", "value"),
+    Input("ls-frame", "value"),
 )
 
 
@@ -207,13 +210,18 @@ dash.clientside_callback(
     Output("hex-manifest", "data"),
     Output("hex-status", "children", allow_duplicate=True),
     Input("hex-variable", "value"),
+    State("hex-manifest", "data"),
     prevent_initial_call=True,
     running=[(Output("hex-status", "children"), "Aggregating the day's readings…", "")],
 )
-def load_hexagons(variable: str | None) -> tuple[dict | None, str]:
-    """The manifest of the chosen variable's hexagons (the columns come from /api/hexagons)."""
+def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict | None, str]:
+    """The manifest of the chosen variable's hexagons (the columns come from /api/hexagons).
+
+    "None" clears telemetry hexagons; a scenario's time-lapse stays until another is chosen.
+    """
     if not variable:
-        return None, ""
+        scenario_shown = bool(shown) and shown.get("kind") == "scenario"
+        return (dash.no_update if scenario_shown else None), ""
     if variable not in DISPLAY:
         return dash.no_update, f"Unknown variable {variable!r}."
     config = flask.current_app.config
@@ -241,7 +249,8 @@ def show_legends(
     if hexagons and res in hexagons["resolutions"]:
         legend = {
             "id": "hexagons",
-            "legendTitle": f"{hexagons['title']} ({hexagons['unit']}), H3 resolution {res}",
+            "legendTitle": f"{hexagons['title']} ({hexagons['unit']}), H3 resolution {res}"
+            + (f" — {hexagons['scenario']}" if hexagons.get("scenario") else ""),
             "legend": hexagons["resolutions"][res]["legend"],
         }
         blocks.insert(0, legend_block(legend))

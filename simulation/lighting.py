@@ -163,11 +163,41 @@ def schedule_levels(steps: tuple[DimmingStep, ...]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LightingResult:
-    """Hourly energy per H3 cell, the city load, and the KPIs of one scenario."""
+    """One scenario over a year: hourly energy per H3 cell, the (time, lamp) levels, the KPIs.
+
+    The (time, lamp) result is held factorised: every lamp belongs to one group (unmanaged,
+    scheduled, or motion-adaptive on one road class) and all lamps of a group share one level
+    per hour, so ``on x levels[:, lamp_group] x watts`` is the (time, lamp) power without a
+    140,000 x 8,760 array (`lamp_power_w` builds it for chosen hours).
+    """
 
     scenario: LightingScenario
-    energy: xr.DataArray  # (time, cell) kWh
+    energy: xr.DataArray  # (time, cell) kWh; coord tariff_mad_kwh (time)
+    on: xr.DataArray  # (time,) share of the hour the lamps are lit
+    levels: xr.DataArray  # (time, group) dimming level of each lamp group (0-1)
+    lamp_group: np.ndarray  # (lamp,) index into levels.group, city.lamps order
+    lamp_cell: np.ndarray  # (lamp,) index into energy.cell
+    watts: np.ndarray  # (lamp,) W drawn at full level after the retrofit
+    retrofit: np.ndarray  # (lamp,) bool, turned into LED by the scenario
     kpis: dict[str, float]
+
+    @property
+    def cost(self) -> xr.DataArray:
+        """(time, cell) cost in MAD: energy x the hour's tariff."""
+        cost = self.energy * self.energy["tariff_mad_kwh"]
+        return cost.assign_attrs(units="MAD", long_name="public-lighting energy cost")
+
+    def lamp_power_w(self, times: np.ndarray) -> xr.DataArray:
+        """(time, lamp) mean power in W over the hours ``times`` (a small selection)."""
+        at = self.on.sel(time=times)
+        levels = self.levels.sel(time=times).to_numpy()[:, self.lamp_group]
+        power = at.to_numpy()[:, None] * levels * self.watts[None, :]
+        return xr.DataArray(
+            power.astype(np.float32),
+            dims=("time", "lamp"),
+            coords={"time": at["time"].to_numpy()},
+            attrs={"units": "W", "long_name": "mean power drawn in the hour"},
+        )
 
 
 def _hours(year: int) -> pd.DatetimeIndex:
@@ -212,7 +242,9 @@ def retrofit_mask(city: City, scenario: LightingScenario) -> np.ndarray:
     return mask
 
 
-def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int = 9):
+def simulate(
+    city: City, scenario: LightingScenario, year: int = 2026, res: int = 9
+) -> LightingResult:
     """Run ``scenario`` over ``year`` (hourly); returns a `LightingResult`."""
     scenario.validate(city)
     lamps = city.lamps
@@ -227,22 +259,19 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
     roads = city.roads.set_index("road_id")
     classes = lamp_road_classes(city)
     motion = managed & np.isin(classes, scenario.motion_road_classes)
-
-    cells_all = cells_of(lamps.geometry.x.to_numpy(), lamps.geometry.y.to_numpy(), res)
-    cells, cell_of = np.unique(cells_all, return_inverse=True)
-
-    def cell_watts(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(cell_of, weights=np.where(mask, watts, 0), minlength=len(cells))
-
-    fixed_w, dimmable_w = cell_watts(~managed), cell_watts(managed & ~motion)
+    motion_classes = [str(c) for c in np.unique(classes[motion])]
+    groups = ["unmanaged", "scheduled", *(f"motion:{c}" for c in motion_classes)]
+    lamp_group = np.where(managed, 1, 0).astype(np.uint8)
+    for k, road_class in enumerate(motion_classes):
+        lamp_group[motion & (classes == road_class)] = 2 + k
 
     hours = _hours(year)
     local_h, weekend = local_hours(city.name, hours)
     on = _on_share(city, scenario, hours, local_h)
     per_minute = schedule_levels(scenario.dimming)
     level = per_minute[((local_h * 60).astype(int) + 30) % 1440]  # level at mid-hour
-    watt_hours = fixed_w[None, :] + level[:, None] * dimmable_w[None, :]
-    for road_class in np.unique(classes[motion]):
+    levels = [np.ones_like(level), level]
+    for road_class in motion_classes:
         lanes = roads.loc[roads["road_class"] == road_class, "lanes"].astype(float).mean()
         volume = (
             (lanes if np.isfinite(lanes) else 1.0)
@@ -252,11 +281,14 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
         )
         raised = 1 - np.exp(-volume * MOTION_HOLD_S / 3600)
         idle = np.minimum(scenario.motion_idle_level, level)
-        motion_level = idle + (level - idle) * raised
-        watt_hours = watt_hours + motion_level[:, None] * cell_watts(
-            motion & (classes == road_class)
-        )
-    energy_kwh = on[:, None] * watt_hours / 1000
+        levels.append(idle + (level - idle) * raised)
+    levels = np.column_stack(levels)  # (time, group)
+
+    cells_all = cells_of(lamps.geometry.x.to_numpy(), lamps.geometry.y.to_numpy(), res)
+    cells, cell_of = np.unique(cells_all, return_inverse=True)
+    group_cell_w = np.zeros((len(groups), len(cells)))  # W at full level, per group and cell
+    np.add.at(group_cell_w, (lamp_group, cell_of), watts)
+    energy_kwh = on[:, None] * (levels @ group_cell_w) / 1000
     load_kw = energy_kwh.sum(axis=1)
 
     peak = (local_h >= scenario.peak_hours[0]) & (local_h < scenario.peak_hours[1])
@@ -269,10 +301,11 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
         for req in np.unique(required)
     )
     maintenance = scenario.maintenance_mad_lamp_year * np.where(managed, 0.5, 1.0).sum()
+    time_coords = {"time": hours.to_numpy()}
     energy = xr.DataArray(
         energy_kwh.astype(np.float32),
         dims=("time", "cell"),
-        coords={"time": hours.to_numpy(), "cell": cells},
+        coords={**time_coords, "cell": cells, "tariff_mad_kwh": ("time", tariff)},
         attrs={
             "units": "kWh",
             "long_name": "public-lighting energy in the hour",
@@ -291,7 +324,19 @@ def simulate(city: City, scenario: LightingScenario, year: int = 2026, res: int 
         "lit_hours": float(on.sum()),
         "underlit_lamp_hours": under,
     }
-    return LightingResult(scenario=scenario, energy=energy, kpis=kpis)
+    return LightingResult(
+        scenario=scenario,
+        energy=energy,
+        on=xr.DataArray(on, dims="time", coords=time_coords, attrs={"units": "1"}),
+        levels=xr.DataArray(
+            levels, dims=("time", "group"), coords={**time_coords, "group": groups}
+        ),
+        lamp_group=lamp_group,
+        lamp_cell=cell_of,
+        watts=watts,
+        retrofit=retrofit,
+        kpis=kpis,
+    )
 
 
 def compare(result: LightingResult, baseline: LightingResult) -> dict[str, float]:

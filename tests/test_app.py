@@ -125,3 +125,30 @@ def test_page_states_its_sources(twin, app, city):
         text = str(twin.layout())
     for line in city.meta["attribution"]:
         assert line in text
+
+
+def test_scenario_time_lapse_route_checks_everything_it_is_sent(client, city_name):
+    import json
+
+    from simulation.lighting_plans import PRESETS, playback_query, scenario_to_dict
+
+    query = playback_query(PRESETS["led-estonian"], "day", "2026-11-23")
+    served = client.get(f"/api/lighting/{city_name}/cost_mad.bin?{query}")
+    assert served.status_code == 200 and len(served.data) > 100_000
+    unknown = client.get(f"/api/lighting/{city_name}/lux.bin?{query}")
+    assert unknown.status_code == 404 and "unknown scenario variable 'lux'" in unknown.json["error"]
+    forged = client.get(
+        f"/api/lighting/{city_name}/energy_kwh.bin?scenario=%7B%22x%22%3A1%7D&mode=year"
+    )
+    assert forged.status_code == 422 and "unknown scenario field(s) ['x']" in forged.json["error"]
+    share = {**scenario_to_dict(PRESETS["led-estonian"]), "led_share_pct": 140}
+    out_of_range = client.get(
+        f"/api/lighting/{city_name}/energy_kwh.bin",
+        query_string={"scenario": json.dumps(share), "mode": "year"},
+    )
+    assert out_of_range.status_code == 422
+    assert "led_share_pct must be within 0-100" in out_of_range.json["error"]
+    late = client.get(
+        f"/api/lighting/{city_name}/energy_kwh.bin?{query.replace('2026-11-23', '2030-01-05')}"
+    )
+    assert late.status_code == 422 and "outside the simulated" in late.json["error"]
