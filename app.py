@@ -20,6 +20,7 @@ from data.day_cube import day_cubes, day_period, default_day
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
+from layers.lamp_colors import packed_lamp_colors
 from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
 from simulation.lighting_plans import playback_request
 
@@ -100,7 +101,18 @@ def _register_routes(server: flask.Flask) -> None:
     @server.get("/api/layers/<city>/<layer>.bin")
     def layer_blob(city: str, layer: str) -> flask.Response:
         return serve_blob(
-            city, layer, LAYER_BUILDERS, "layer", lambda name: packed_layer(city, name)
+            city,
+            layer,
+            LAYER_BUILDERS,
+            "layer",
+            lambda name: packed_layer(city, name, server.config["MADINA_TELEMETRY_DAY"]),
+        )
+
+    @server.get("/api/lamps/<city>/<name>.bin")
+    def lamp_colors_blob(city: str, name: str) -> flask.Response:
+        day = server.config["MADINA_TELEMETRY_DAY"]
+        return serve_blob(
+            city, name, ("colors",), "lamp data", lambda _name: packed_lamp_colors(city, day)
         )
 
     @server.get("/api/hexagons/<city>/<variable>.bin")
@@ -138,7 +150,8 @@ def warm_up(city: str, day: str) -> float:
     """
     started = time.perf_counter()
     for layer_id in LAYER_BUILDERS:
-        packed_layer(city, layer_id)
+        packed_layer(city, layer_id, day)
+    packed_lamp_colors(city, day)
     day_cubes(city, day)
     return time.perf_counter() - started
 

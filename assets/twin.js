@@ -25,6 +25,8 @@
     error: null,
     zoom: null,
     hex: null,         // telemetry hexagons: {manifest, blob, choice, res, frame, base}
+    lampMode: "technology",
+    lampColors: null,  // {manifest, blob} of the lamp colour modes, fetched on first use
   };
 
   /* Telemetry hexagons: resolution by zoom when the control says "auto" (coarse cells when the
@@ -223,6 +225,7 @@
   }
 
   function announceHex() {
+    if (state.lampMode === "dimming" && state.lampColors && state.lampColors.blob) paintLamps();
     if (!window.dash_clientside || !window.dash_clientside.set_props) return;
     const h = state.hex;
     const view = {res: h && h.blob ? h.res : null, variable: h ? h.manifest.variable : null,
@@ -282,6 +285,61 @@
       redraw();
       announceHex();
     }
+  }
+
+  /* Lamp colours: a mode's uint8 RGBA column swapped into the lamp layer; "dimming" is
+   * coloured here from the playing scenario's level of each lamp's group at the frame. */
+  function dimmingColumn(entry) {
+    const h = state.hex, d = state.lampColors.manifest.dimming;
+    const n = entry.manifest.length, out = new Uint8Array(n * 4);
+    if (!h || !h.blob || h.manifest.kind !== "scenario") return null;
+    const groups = typed(h.blob, h.manifest.lampGroups);
+    const lit = h.manifest.lit[h.frame], levels = h.manifest.levels[h.frame];
+    const palette = levels.map((level) => {
+      if (!(lit > 0)) return d.off;
+      for (const [lowest, color] of d.classes) if (level >= lowest) return color;
+      return d.classes[d.classes.length - 1][1];
+    });
+    for (let i = 0; i < n; i++) out.set(palette[groups[i]], i * 4);
+    return out;
+  }
+
+  function paintLamps() {
+    const entry = state.layers.lamps, colors = state.lampColors;
+    if (!entry || !colors) return "";
+    let value, note = "";
+    if (state.lampMode === "dimming") {
+      value = dimmingColumn(entry);
+      if (!value) note = "Run a lighting scenario to see its dimming; showing technology.";
+    } else if (colors.manifest.modes[state.lampMode]) {
+      value = typed(colors.blob, colors.manifest.modes[state.lampMode].color);
+    }
+    if (!value) value = typed(colors.blob, colors.manifest.modes.technology.color);
+    const attributes = Object.assign({}, entry.data.attributes, {
+      getFillColor: {value, size: 4, normalized: true},
+    });
+    entry.data = Object.assign({}, entry.data, {attributes});
+    entry.layer = entry.layer.clone({data: entry.data});
+    redraw();
+    return note;
+  }
+
+  /* colors: {url, manifest} of the lamp colour modes (in the twin bundle). */
+  async function colorLamps(colors, mode) {
+    state.lampMode = mode || "technology";
+    if (!state.lampColors) {
+      state.lampColors = {pending: true};
+      const response = await fetch(colors.url);
+      if (!response.ok) throw new Error(`lamp colours: HTTP ${response.status}`);
+      const blob = await response.arrayBuffer();
+      if (blob.byteLength !== colors.manifest.byteLength) {
+        throw new Error(`lamp colours: got ${blob.byteLength} bytes, expected ${colors.manifest.byteLength}`);
+      }
+      state.lampColors = {manifest: colors.manifest, blob};
+    }
+    if (state.lampColors.pending) return "";
+    if (state.loading) await state.loading;
+    return paintLamps();
   }
 
   /* Test and tooling hook: page position of (lon, lat) in the current view. */
@@ -439,6 +497,17 @@
         if (!figure) return [text, no];
         const shapes = (figure.layout.shapes || []).map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: k, x1: k}) : shape));
         return [text, Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})})];
+      },
+      /* mode: technology, wattage, state, energy or dimming (of the playing scenario). */
+      lampColors: function (mode, bundle) {
+        if (!state.deck || !bundle || !bundle.lampColors) return window.dash_clientside.no_update;
+        colorLamps(bundle.lampColors, mode).then((note) => {
+          window.dash_clientside.set_props("lamp-color-status", {children: note || ""});
+        }).catch((err) => {
+          console.warn("Madina Twin could not colour the lamps:", err);
+          window.dash_clientside.set_props("lamp-color-status", {children: "Lamp colours failed: " + err});
+        });
+        return window.dash_clientside.no_update;  // the status is set once the colours are in
       },
       togglePlay: function (_clicks, stopped) {
         return stopped ? [false, "⏸ Pause"] : [true, "▶ Play"];

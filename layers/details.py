@@ -11,6 +11,7 @@ import numpy as np
 
 from data.city import City
 from data.errors import LayerSpecError
+from data.lamp_day import LAMP_STATES, LampDay
 
 # layer -> (id column, [(column, label, unit)])
 DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -55,6 +56,16 @@ DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("synthetic", "Synthetic footprint", ""),
         ],
     ),
+    "cabinets": (
+        "cabinet_id",
+        [
+            ("cabinet_id", "Control cabinet", ""),
+            ("feeder_id", "Feeder", ""),
+            ("district_id", "District", ""),
+            ("n_lamps", "Light points", ""),
+            ("synthetic", "Synthetic (estimated)", ""),
+        ],
+    ),
     "districts": (
         "district_id",
         [
@@ -70,6 +81,16 @@ DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
 }
 
 
+# Layers whose features are details of another's: a circuit span belongs to its cabinet, a
+# fault marker is a lamp.
+DETAILS_OF = {"circuits": "cabinets", "lamp-faults": "lamps"}
+
+
+def details_layer(layer_id: str) -> str:
+    """The layer whose details a click on ``layer_id`` shows."""
+    return DETAILS_OF.get(layer_id, layer_id)
+
+
 def feature_details(city: City, layer_id: str, feature_id: str) -> list[tuple[str, str]]:
     """(label, formatted value with unit) rows describing one feature.
 
@@ -78,6 +99,7 @@ def feature_details(city: City, layer_id: str, feature_id: str) -> list[tuple[st
     LayerSpecError
         If the layer has no details or no feature has ``feature_id``.
     """
+    layer_id = details_layer(layer_id)
     if layer_id not in DETAIL_FIELDS:
         raise LayerSpecError(f"no details for layer {layer_id!r}")
     id_column, fields = DETAIL_FIELDS[layer_id]
@@ -119,3 +141,24 @@ def _format(value: object, unit: str) -> str:
     else:
         text = str(value)
     return f"{text} {unit}".strip()
+
+
+def lamp_day_rows(city: City, day: LampDay, lamp_id: str) -> list[tuple[str, str]]:
+    """The lamp card's rows from the telemetry ``day``: age, state, energy, fault hours."""
+    row = day.of(lamp_id)
+    year = int(day.day[:4])
+    installed = int(city.lamps["install_year"].iloc[row])
+    return [
+        ("Age", _format(year - installed, "years")),
+        (f"State on {day.day}", LAMP_STATE_TEXT[LAMP_STATES[int(day.state[row])]]),
+        ("Energy that day", f"{float(day.energy_kwh[row]):.2f} kWh"),
+        ("Dark but off", _format(float(day.hours_out[row]), "h")),
+        ("Lit in daylight", _format(float(day.hours_lit_by_day[row]), "h")),
+    ]
+
+
+LAMP_STATE_TEXT = {
+    "ok": "working as metered",
+    "out": "OUT while dark",
+    "day-burner": "LIT IN DAYLIGHT (day-burner)",
+}

@@ -69,7 +69,7 @@ def variable_options() -> list[dict]:
     return [{"label": f"{d.title} ({d.unit})", "value": name} for name, d in DISPLAY.items()]
 
 
-def _classes(values: np.ndarray, unit: str) -> tuple[list[float], list[dict]]:
+def quantile_classes(values: np.ndarray, unit: str) -> tuple[list[float], list[dict]]:
     """Quantile class breaks (upper bounds) over all finite values, and their legend rows."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -158,7 +158,7 @@ def pack_cell_frames(
     for res in sorted(frames):
         f = frames[res]
         values = np.ascontiguousarray(f.values * display.scale, dtype=np.float32)
-        uppers, legend = _classes(values, display.unit)
+        uppers, legend = quantile_classes(values, display.unit)
         manifest["resolutions"][str(res)] = {
             "cells": [h3.int_to_str(int(c)) for c in f.cells],
             "values": writer.add(values),

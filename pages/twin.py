@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dash
 import flask
+import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
 from data.city import load_city
 from data.errors import MadinaError
+from data.lamp_day import lamp_day
 from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.details import feature_details
+from layers.details import details_layer, feature_details, lamp_day_rows
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
+from layers.lamp_colors import packed_lamp_colors
 from pages.lighting_studio import studio_panel
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
@@ -23,8 +26,8 @@ def _city_name() -> str:
     return flask.current_app.config["MADINA_CITY"]
 
 
-def twin_bundle(city_name: str) -> dict:
-    """What the browser needs to draw the city: view, layer manifests and blob URL template."""
+def twin_bundle(city_name: str, day: str) -> dict:
+    """What the browser needs to draw the city: view, layers, lamp colour modes of ``day``."""
     city = load_city(city_name)
     view = city.meta.get("view", {})
     return {
@@ -36,7 +39,11 @@ def twin_bundle(city_name: str) -> dict:
             "bearing": view.get("bearing", 0),
         },
         "blobUrl": f"/api/layers/{city_name}/{{layer}}.bin",
-        "layers": [packed_layer(city_name, layer_id).manifest for layer_id in LAYER_BUILDERS],
+        "layers": [packed_layer(city_name, layer_id, day).manifest for layer_id in LAYER_BUILDERS],
+        "lampColors": {
+            "url": f"/api/lamps/{city_name}/colors.bin",
+            "manifest": packed_lamp_colors(city_name, day).manifest,
+        },
     }
 
 
@@ -96,6 +103,23 @@ def _telemetry_controls(day: str) -> html.Div:
     )
 
 
+def _lamp_color_control(colors: dict) -> html.Div:
+    """How the light points are coloured (modes from `layers.lamp_colors`)."""
+    modes = {**colors["modes"], "dimming": colors["dimming"]}
+    return html.Div(
+        [
+            html.Label("Colour light points by", htmlFor="lamp-color"),
+            dcc.Dropdown(
+                options=[{"label": m["title"], "value": key} for key, m in modes.items()],
+                value="technology",
+                clearable=False,
+                id="lamp-color",
+            ),
+            html.Div(id="lamp-color-status", className="hint"),
+        ]
+    )
+
+
 def _sources(city_meta: dict) -> html.Div:
     items = [
         html.Li(
@@ -119,7 +143,8 @@ def layout(**_query: str) -> html.Div:
     """Page layout for the configured city (built per request; data loading is cached)."""
     city_name = _city_name()
     city = load_city(city_name)
-    bundle = twin_bundle(city_name)
+    day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
+    bundle = twin_bundle(city_name, day)
     counts = city.meta.get("counts", {})
     options = [{"label": m["title"], "value": m["id"]} for m in bundle["layers"]]
     visible = [m["id"] for m in bundle["layers"] if m["visible"]]
@@ -147,8 +172,9 @@ def layout(**_query: str) -> html.Div:
                     dcc.Checklist(
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
-                    _telemetry_controls(flask.current_app.config["MADINA_TELEMETRY_DAY"]),
-                    studio_panel(city_name, flask.current_app.config["MADINA_TELEMETRY_DAY"]),
+                    _lamp_color_control(bundle["lampColors"]["manifest"]),
+                    _telemetry_controls(day),
+                    studio_panel(city_name, day),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(
@@ -197,6 +223,14 @@ dash.clientside_callback(
 
 
 dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="lampColors"),
+    Output("lamp-color-status", "children"),
+    Input("lamp-color", "value"),
+    Input("twin-bundle", "data"),
+)
+
+
+dash.clientside_callback(
     ClientsideFunction(namespace="madina", function_name="hexagons"),
     Output("hex-status", "children"),
     Input("hex-manifest", "data"),
@@ -235,16 +269,30 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     Input("layer-toggles", "value"),
     Input("twin-bundle", "data"),
     Input("hex-view", "data"),
+    Input("lamp-color", "value"),
     State("hex-manifest", "data"),
 )
 def show_legends(
-    shown: list[str] | None, bundle: dict | None, hex_view: dict | None, hexagons: dict | None
+    shown: list[str] | None,
+    bundle: dict | None,
+    hex_view: dict | None,
+    lamp_color: str | None = None,
+    hexagons: dict | None = None,
 ) -> list[html.Div]:
-    """A legend for every visible layer, top layer first; telemetry at the shown resolution."""
+    """A legend for every visible layer, top layer first.
+
+    Lamps in their colour mode; telemetry or a scenario's hexagons at the shown resolution.
+    """
     if not bundle:
         return []
     shown = set(shown or [])
-    blocks = [legend_block(m) for m in reversed(bundle["layers"]) if m["id"] in shown]
+    colors = bundle["lampColors"]["manifest"]
+    mode = {**colors["modes"], "dimming": colors["dimming"]}.get(lamp_color or "technology")
+    blocks = [
+        legend_block({**m, **(mode or {})} if m["id"] == "lamps" else m)
+        for m in reversed(bundle["layers"])
+        if m["id"] in shown
+    ]
     res = str((hex_view or {}).get("res") or "")
     if hexagons and res in hexagons["resolutions"]:
         legend = {
@@ -259,23 +307,58 @@ def show_legends(
 
 @callback(Output("feature-details", "children"), Input("selected-feature", "data"))
 def show_details(selection: dict | None) -> html.Div | html.P:
-    """Details of the clicked feature, looked up server-side in the city bundle."""
+    """Details of the clicked feature, looked up server-side in the city bundle.
+
+    A lamp's card adds what its meter said on the telemetry day, with its power profile.
+    """
     if not selection:
         return _no_selection()
-    layer_id = str(selection.get("layer", ""))
+    layer_id = details_layer(str(selection.get("layer", "")))
     feature_id = str(selection.get("id", ""))
+    city = load_city(_city_name())
     try:
-        rows = feature_details(load_city(_city_name()), layer_id, feature_id)
+        rows = feature_details(city, layer_id, feature_id)
+        if layer_id == "lamps":
+            today = lamp_day(city.name, flask.current_app.config["MADINA_TELEMETRY_DAY"])
+            rows += lamp_day_rows(city, today, feature_id)
     except MadinaError as err:
         return html.P(str(err), className="error")
-    return html.Div(
-        [
-            html.H4(f"{layer_id.rstrip('s').title()} {feature_id}"),
-            html.Table(
-                html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
-                className="details-table",
-            ),
-        ],
-        id="details-card",
-        **{"data-layer": layer_id, "data-feature": feature_id},
+    card = [
+        html.H4(f"{layer_id.rstrip('s').title()} {feature_id}"),
+        html.Table(
+            html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
+            className="details-table",
+        ),
+    ]
+    if layer_id == "lamps":
+        card.append(
+            dcc.Graph(
+                figure=lamp_profile_figure(today, feature_id),
+                config={"displayModeBar": False},
+                style={"height": "180px"},
+                id="lamp-profile",
+            )
+        )
+    return html.Div(card, id="details-card", **{"data-layer": layer_id, "data-feature": feature_id})
+
+
+def lamp_profile_figure(today, lamp_id: str) -> go.Figure:
+    """The lamp's metered power through the day (W per quarter-hour, local time)."""
+    power = today.power_w[today.of(lamp_id)]
+    fig = go.Figure(
+        go.Scatter(
+            x=today.times,
+            y=power.tolist(),
+            mode="lines",
+            line={"shape": "hv", "color": "#ffb000"},
+            hovertemplate="%{x|%H:%M}: %{y:.0f} W<extra></extra>",
+        )
     )
+    fig.update_layout(
+        title={"text": f"Metered power on {today.day} (W, local time)", "font": {"size": 12}},
+        margin={"l": 40, "r": 10, "t": 30, "b": 25},
+        template="plotly_dark",
+        xaxis={"tickformat": "%H:%M"},
+        yaxis={"rangemode": "tozero"},
+    )
+    return fig

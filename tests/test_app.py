@@ -7,6 +7,7 @@ import pytest
 from dash import html
 
 from layers.catalog import LAYER_BUILDERS, packed_layer
+from tests.conftest import TELEMETRY_DAY
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,10 @@ def test_layer_blob_matches_its_manifest(client, city_name):
         response = client.get(f"/api/layers/{city_name}/{layer_id}.bin")
         assert response.status_code == 200, layer_id
         assert response.mimetype == "application/octet-stream"
-        assert len(response.get_data()) == packed_layer(city_name, layer_id).manifest["byteLength"]
+        assert (
+            len(response.get_data())
+            == packed_layer(city_name, layer_id, TELEMETRY_DAY).manifest["byteLength"]
+        )
 
 
 def test_unknown_layer_and_city_are_refused_by_name(client, city_name):
@@ -51,7 +55,7 @@ def test_unknown_layer_and_city_are_refused_by_name(client, city_name):
 
 
 def test_bundle_names_every_layer_and_the_view(twin, city, city_name):
-    bundle = twin.twin_bundle(city_name)
+    bundle = twin.twin_bundle(city_name, TELEMETRY_DAY)
     assert [m["id"] for m in bundle["layers"]] == list(LAYER_BUILDERS)
     lon, lat = bundle["view"]["center"]
     assert np.isclose(lon, city.center[0]) and np.isclose(lat, city.center[1])
@@ -59,7 +63,7 @@ def test_bundle_names_every_layer_and_the_view(twin, city, city_name):
 
 
 def test_legends_follow_the_toggles(twin, city_name):
-    bundle = twin.twin_bundle(city_name)
+    bundle = twin.twin_bundle(city_name, TELEMETRY_DAY)
     legends = twin.show_legends(["lamps", "roads"], bundle, None, None)
     assert [block.id for block in legends] == ["legend-lamps", "legend-roads"]
     assert twin.show_legends([], bundle, None, None) == []
@@ -69,13 +73,17 @@ def test_telemetry_legend_is_the_shown_resolution_in_units(twin, app, city_name)
     with app.server.test_request_context("/"):
         manifest, status = twin.load_hexagons("speed_kmh")
     assert status == "" and manifest["blobUrl"] == f"/api/hexagons/{city_name}/speed_kmh.bin"
-    bundle = twin.twin_bundle(city_name)
-    legends = twin.show_legends(["lamps"], bundle, {"res": 9, "variable": "speed_kmh"}, manifest)
+    bundle = twin.twin_bundle(city_name, TELEMETRY_DAY)
+    legends = twin.show_legends(
+        ["lamps"], bundle, {"res": 9, "variable": "speed_kmh"}, hexagons=manifest
+    )
     assert [block.id for block in legends] == ["legend-hexagons", "legend-lamps"]
     text = str(legends[0])
     assert "Mean vehicle speed (km/h), H3 resolution 9" in text
     assert text.count("km/h") == 1 + len(manifest["resolutions"]["9"]["legend"])
-    hidden = twin.show_legends(["lamps"], bundle, {"res": None, "variable": None}, manifest)
+    hidden = twin.show_legends(
+        ["lamps"], bundle, {"res": None, "variable": None}, hexagons=manifest
+    )
     assert [block.id for block in hidden] == ["legend-lamps"]
 
 

@@ -55,6 +55,27 @@ def test_a_plan_runs_shows_its_kpis_and_plays_back_on_the_map(twin_page, map_pix
     assert [u for u in twin_page.log.requests if "/api/lighting/" in u] == fetched
     assert len(fetched) == 1
 
+    # the light points take the plan's dimming level at the played frame
+    twin_page.get_by_label("Light points").check()
+    twin_page.locator("#lamp-color").click()
+    twin_page.get_by_role("option", name="Dimming (scenario playback)").click()
+    deep_night = (
+        "Array.from(madinaTwin.state.layers.lamps.data.attributes.getFillColor.value.slice(0, 8))"
+    )
+    slider.focus()
+    twin_page.keyboard.press("Home")
+    for _ in range(3):
+        twin_page.keyboard.press("ArrowRight")
+    twin_page.wait_for_function("madinaTwin.state.hex.frame === 3")
+    twin_page.wait_for_timeout(300)
+    at_3 = twin_page.evaluate(deep_night)  # 03:00: LED dimmed to 20%
+    for _ in range(17):
+        twin_page.keyboard.press("ArrowRight")
+    twin_page.wait_for_function("madinaTwin.state.hex.frame === 20")
+    twin_page.wait_for_timeout(300)
+    at_20 = twin_page.evaluate(deep_night)  # 20:00: full light
+    assert at_3[:3] == [90, 40, 20] and at_20[:3] == [255, 250, 220], (at_3, at_20)
+
 
 def test_a_bad_schedule_is_refused_naming_it(twin_page):
     _open_studio(twin_page)

@@ -5,21 +5,26 @@ import pytest
 import shapely
 
 from data.errors import LayerSpecError
+from data.lamp_day import OK, lamp_day
 from layers.buildings import HEIGHT_CLASSES, height_colors
 from layers.catalog import LAYER_BUILDERS, build_layer
 from layers.codec import decode_field, pack_layer
 from layers.lamps import TECHNOLOGY_COLORS
 from layers.roads import CLASS_COLORS
+from tests.conftest import TELEMETRY_DAY
 
 
 @pytest.fixture(scope="module")
 def specs(city):
-    return {layer_id: build_layer(city, layer_id) for layer_id in LAYER_BUILDERS}
+    return {layer_id: build_layer(city, layer_id, TELEMETRY_DAY) for layer_id in LAYER_BUILDERS}
 
 
 def test_every_layer_has_one_row_per_feature(city, specs):
+    faulty = int((lamp_day(city.name, TELEMETRY_DAY).state != OK).sum())
+    rows = {"circuits": len(city.lamps), "lamp-faults": faulty}  # a span per lamp; faults
+    assert 0.01 * len(city.lamps) < faulty < 0.04 * len(city.lamps)
     for layer_id, spec in specs.items():
-        assert spec.length == len(city.layer(layer_id)), layer_id
+        assert spec.length == (rows.get(layer_id) or len(city.layer(layer_id))), layer_id
         assert spec.id == layer_id
         assert spec.legend, f"{layer_id} has no legend"
         assert spec.tooltip and spec.id_field in spec.fields
