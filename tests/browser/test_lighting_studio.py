@@ -68,13 +68,13 @@ def test_a_plan_runs_shows_its_kpis_and_plays_back_on_the_map(twin_page, map_pix
         twin_page.keyboard.press("ArrowRight")
     twin_page.wait_for_function("madinaTwin.state.hex.frame === 3")
     twin_page.wait_for_timeout(300)
-    at_3 = twin_page.evaluate(deep_night)  # 03:00: LED dimmed to 20%
+    at_3 = twin_page.evaluate(deep_night)  # 03:00: LED at 20%, the "20-50%" class
     for _ in range(17):
         twin_page.keyboard.press("ArrowRight")
     twin_page.wait_for_function("madinaTwin.state.hex.frame === 20")
     twin_page.wait_for_timeout(300)
     at_20 = twin_page.evaluate(deep_night)  # 20:00: full light
-    assert at_3[:3] == [90, 40, 20] and at_20[:3] == [255, 250, 220], (at_3, at_20)
+    assert at_3[:3] == [170, 80, 20] and at_20[:3] == [255, 250, 220], (at_3, at_20)
 
 
 def test_a_bad_schedule_is_refused_naming_it(twin_page):
