@@ -45,7 +45,7 @@ def test_hexagons_show_a_variable_with_its_legend_and_hours(twin_page, map_pixel
     assert len(_hexagon_requests(twin_page)) == fetched == 1
 
     # an explicit resolution overrides the zoom, and the legend follows
-    twin_page.get_by_label("10").check()
+    twin_page.locator("#hex-res").get_by_label("10").check()
     twin_page.wait_for_function("madinaTwin.state.hex.res === 10")
     twin_page.wait_for_function(
         "document.querySelector('#legend-hexagons').innerText.includes('resolution 10')"
@@ -53,11 +53,11 @@ def test_hexagons_show_a_variable_with_its_legend_and_hours(twin_page, map_pixel
 
 
 def test_hovering_a_hexagon_shows_its_value_cell_and_unit(twin_page):
-    for name in ("Buildings", "Light points"):  # nothing above the hexagons where we point
+    for name in ("Buildings", "Light points", "Lamp faults on 2026-11-23"):  # nothing above
         twin_page.get_by_label(name).uncheck()
     _choose(twin_page, "Mean vehicle speed (km/h)")
     twin_page.wait_for_function(HEX_READY, timeout=60_000)
-    twin_page.get_by_label("8").check()
+    twin_page.locator("#hex-res").get_by_label("8").check()
     twin_page.wait_for_function("madinaTwin.state.hex.res === 8")
     cells = twin_page.evaluate("madinaTwin.state.hex.manifest.resolutions['8'].cells")
     width, height = 1400, 850
