@@ -143,6 +143,13 @@ def _format(value: object, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
+LAMP_STATE_TEXT = {
+    "ok": "working as metered",
+    "out": "OUT while dark",
+    "day-burner": "LIT IN DAYLIGHT (day-burner)",
+}
+
+
 def lamp_day_rows(city: City, day: LampDay, lamp_id: str) -> list[tuple[str, str]]:
     """The lamp card's rows from the telemetry ``day``: age, state, energy, fault hours."""
     row = day.of(lamp_id)
@@ -155,10 +162,3 @@ def lamp_day_rows(city: City, day: LampDay, lamp_id: str) -> list[tuple[str, str
         ("Dark but off", _format(float(day.hours_out[row]), "h")),
         ("Lit in daylight", _format(float(day.hours_lit_by_day[row]), "h")),
     ]
-
-
-LAMP_STATE_TEXT = {
-    "ok": "working as metered",
-    "out": "OUT while dark",
-    "day-burner": "LIT IN DAYLIGHT (day-burner)",
-}

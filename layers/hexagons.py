@@ -55,13 +55,18 @@ DISPLAY: dict[str, Display] = {
 }
 
 
+def lookup_display(table: dict[str, Display], variable: str, what: str) -> Display:
+    """``table[variable]``; `LayerSpecError` naming the ``what`` variable and the known ones."""
+    try:
+        return table[variable]
+    except KeyError:
+        known = ", ".join(table)
+        raise LayerSpecError(f"unknown {what} variable {variable!r}; known: {known}") from None
+
+
 def display_of(variable: str) -> Display:
     """The map display of a cube variable; `LayerSpecError` naming it if unknown."""
-    try:
-        return DISPLAY[variable]
-    except KeyError:
-        known = ", ".join(DISPLAY)
-        raise LayerSpecError(f"unknown cube variable {variable!r}; known: {known}") from None
+    return lookup_display(DISPLAY, variable, "cube")
 
 
 def variable_options() -> list[dict]:

@@ -13,10 +13,9 @@ import numpy as np
 import xarray as xr
 
 from data.city import load_city
-from data.errors import LayerSpecError
 from data.sensors import parent_cells
 from layers.codec import BlobWriter, PackedLayer
-from layers.hexagons import CellFrames, Display, pack_cell_frames
+from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
 from simulation.lighting import LightingResult, LightingScenario, simulate
 from simulation.lighting_plans import PRESETS
 from simulation.playback import playback
@@ -31,11 +30,7 @@ PLAYBACK_RESOLUTIONS = (7, 8, 9)
 
 def playback_display(variable: str) -> Display:
     """The display of a playback variable; `LayerSpecError` naming it if unknown."""
-    try:
-        return PLAYBACK_DISPLAY[variable]
-    except KeyError:
-        known = ", ".join(PLAYBACK_DISPLAY)
-        raise LayerSpecError(f"unknown scenario variable {variable!r}; known: {known}") from None
+    return lookup_display(PLAYBACK_DISPLAY, variable, "scenario")
 
 
 def summed_frames(values: xr.DataArray, lamps: np.ndarray, res: int) -> CellFrames:

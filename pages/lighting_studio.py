@@ -268,20 +268,16 @@ def load_figure(series: dict) -> go.Figure:
         [
             go.Scatter(
                 x=x,
-                y=series["baseline_load_kw"],
-                name="Today",
+                y=series[key],
+                name=name,
                 text=series["labels"],
-                line={"color": "#ff9e1b"},
+                line={"color": color},
                 hovertemplate="%{text}<br>%{y:,.0f} kW",
-            ),
-            go.Scatter(
-                x=x,
-                y=series["load_kw"],
-                name="Scenario",
-                text=series["labels"],
-                line={"color": "#50c8ff"},
-                hovertemplate="%{text}<br>%{y:,.0f} kW",
-            ),
+            )
+            for key, name, color in (
+                ("baseline_load_kw", "Today", "#ff9e1b"),
+                ("load_kw", "Scenario", "#50c8ff"),
+            )
         ]
     )
     fig.update_layout(
