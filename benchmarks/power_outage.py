@@ -16,7 +16,8 @@ import time
 
 from data.city import DEFAULT_CITY, load_city
 from data.power_network import _load, build_power_network, load_power_network
-from simulation.power import OutageScenario, load_flow, run_outage
+from simulation.power import OutageScenario, run_outage
+from simulation.power_flow import load_flow
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:

@@ -1,7 +1,8 @@
 """The electricity distribution network of a city bundle: substations, MV feeders, transformers.
 
 Generated deterministically from the bundle and stored beside it; never runs a load flow or
-an outage (that is `simulation.power`). Rebuild: ``python -m data.power_network [city]``.
+an outage (that is `simulation.power`); the pandapower model of it is `data.power_model`.
+Rebuild (network files and model): ``python -m data.power_network [city]``.
 
 Topology. HV/MV substations (60/20 kV) sit at `N_SUBSTATIONS` k-means centres of the feeders;
 each feeder (the H3 resolution-7 cell of the lighting inventory, `data.constants.FEEDER_H3_RES`)
@@ -14,7 +15,7 @@ linked by one normally-open tie between their two nearest transformers.
 Stored files (GeoParquet in EPSG:4326 unless said): ``power_substations.parquet``,
 ``power_transformers.parquet``, ``power_lines.parquet``, ``power_connections.parquet`` and
 ``power_cabinets.parquet`` (plain Parquet), and ``power.json`` (the pandapower model of the MV
-network, its own format). Columns: see `PowerNetwork`.
+network, written by `data.power_model`). Columns: see `PowerNetwork`.
 """
 
 from __future__ import annotations
@@ -62,11 +63,9 @@ CABLE_TYPE = "NA2XS2Y 1x240 RM/25 12/20 kV"
 CABLE_MAX_I_KA = 0.421
 CABLE_LOADING = 0.7
 CABLE_KVA = math.sqrt(3) * MV_KV * CABLE_MAX_I_KA * 1000  # rating of one cable, kVA
-BUSBAR_VM_PU = 1.02  # assumption: on-load tap changers hold the 20 kV busbar at 1.02 p.u.
 
 FILES = ("substations", "transformers", "lines", "connections", "cabinets")
 GEO_FILES = ("substations", "transformers", "lines")
-MODEL_FILE = "power.json"
 
 
 class PowerNetworkError(MadinaError):
@@ -379,56 +378,10 @@ def _to_wgs(columns: dict, geometry: np.ndarray, crs: str) -> gpd.GeoDataFrame:
     return frame.to_crs(4326)
 
 
-def pandapower_model(net: PowerNetwork):
-    """The MV network as a pandapower net: a 20 kV bus per substation and per transformer.
-
-    Each substation busbar is an external grid at `BUSBAR_VM_PU`; each transformer a load at
-    its ``peak_load_kw`` (power factor `POWER_FACTOR`) named by its id; MV sections are lines
-    named by line_id; ties are lines behind an open switch.
-    """
-    import pandapower as pp  # heavy import, only when a model is wanted
-
-    model = pp.create_empty_network(name=net.city, f_hz=50.0)
-    nodes = pd.concat([net.substations["substation_id"], net.transformers["transformer_id"]])
-    bus = pd.Series(
-        pp.create_buses(model, len(nodes), vn_kv=MV_KV, name=nodes.to_numpy()), index=nodes
-    )
-    for sid in net.substations["substation_id"]:
-        pp.create_ext_grid(model, bus[sid], vm_pu=BUSBAR_VM_PU, name=sid)
-    tr = net.transformers
-    p_mw = tr["peak_load_kw"].to_numpy() / 1000
-    pp.create_loads(
-        model,
-        bus[tr["transformer_id"]].to_numpy(),
-        p_mw=p_mw,
-        q_mvar=p_mw * math.tan(math.acos(POWER_FACTOR)),
-        name=tr["transformer_id"].to_numpy(),
-    )
-    lines = net.lines
-    ids = pp.create_lines(
-        model,
-        bus[lines["from_id"]].to_numpy(),
-        bus[lines["to_id"]].to_numpy(),
-        length_km=np.maximum(lines["length_m"].to_numpy(), 1.0) / 1000,
-        std_type=CABLE_TYPE,
-        name=lines["line_id"].to_numpy(),
-        parallel=lines["n_parallel"].to_numpy(),
-    )
-    ties = np.flatnonzero(lines["normally_open"].to_numpy())
-    pp.create_switches(
-        model,
-        bus[lines["to_id"].to_numpy()[ties]].to_numpy(),
-        np.asarray(ids)[ties],
-        et="l",
-        closed=False,
-        name=lines["line_id"].to_numpy()[ties],
-    )
-    return model
-
-
 def save_power_network(net: PowerNetwork, folder: Path) -> list[Path]:
     """Write the network's files (and its pandapower model) into ``folder``; return the paths."""
-    import pandapower as pp
+    # data.power_model builds on this module; imported here (with pandapower) only to save.
+    from data.power_model import save_pandapower_model
 
     folder = Path(folder)
     paths = []
@@ -439,8 +392,7 @@ def save_power_network(net: PowerNetwork, folder: Path) -> list[Path]:
             frame = pd.DataFrame(frame)
         frame.to_parquet(path, compression="zstd", index=False)
         paths.append(path)
-    pp.to_json(pandapower_model(net), str(folder / MODEL_FILE))
-    return [*paths, folder / MODEL_FILE]
+    return [*paths, save_pandapower_model(net, folder)]
 
 
 def load_power_network(city: City) -> PowerNetwork:
@@ -467,26 +419,6 @@ def _load(name: str, bundle_dir: str) -> PowerNetwork:
             )
         layers[layer] = (gpd.read_parquet if layer in GEO_FILES else pd.read_parquet)(path)
     return PowerNetwork(city=name, **layers)
-
-
-def load_pandapower_model(city: City):
-    """A fresh copy of the stored pandapower model of ``city`` (``power.json``)."""
-    import copy
-
-    return copy.deepcopy(_load_model(city.meta.get("_bundle_dir", "")))
-
-
-@functools.lru_cache(maxsize=4)
-def _load_model(bundle_dir: str):
-    import pandapower as pp
-
-    path = Path(bundle_dir) / MODEL_FILE
-    if not path.is_file():
-        raise PowerNetworkError(
-            f"pandapower model {MODEL_FILE} missing in {path.parent}; "
-            "rebuild it with `python -m data.power_network`"
-        )
-    return pp.from_json(str(path))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,8 +19,10 @@ from layers.codec import PackedLayer, pack_layer
 from layers.districts import district_layer
 from layers.lamp_faults import fault_layer
 from layers.lamps import lamp_layer
+from layers.power import feeder_layer, station_layer
 from layers.roads import road_layer
 from layers.spec import LayerSpec
+from layers.water import dma_layer, node_layer, pipe_layer
 
 
 def _city_only(builder: Callable[[City], LayerSpec]) -> Callable[[City, str], LayerSpec]:
@@ -30,10 +32,15 @@ def _city_only(builder: Callable[[City], LayerSpec]) -> Callable[[City, str], La
 # Drawing order, bottom to top.
 LAYER_BUILDERS: dict[str, Callable[[City, str], LayerSpec]] = {
     "districts": _city_only(district_layer),
+    "water-dmas": _city_only(dma_layer),
     "roads": _city_only(road_layer),
+    "water-pipes": _city_only(pipe_layer),
+    "power-lines": _city_only(feeder_layer),
     "buildings": _city_only(building_layer),
+    "water-nodes": _city_only(node_layer),
     "circuits": _city_only(circuit_layer),
     "cabinets": _city_only(cabinet_layer),
+    "power-stations": _city_only(station_layer),
     "lamps": _city_only(lamp_layer),
     "lamp-faults": fault_layer,
 }

@@ -6,6 +6,8 @@ import shapely
 
 from data.errors import LayerSpecError
 from data.lamp_day import OK, lamp_day
+from data.power_network import load_power_network
+from data.water_network import load_water_network
 from layers.buildings import HEIGHT_CLASSES, height_colors
 from layers.catalog import LAYER_BUILDERS, build_layer
 from layers.codec import decode_field, pack_layer
@@ -21,7 +23,16 @@ def specs(city):
 
 def test_every_layer_has_one_row_per_feature(city, specs):
     faulty = int((lamp_day(city.name, TELEMETRY_DAY).state != OK).sum())
-    rows = {"circuits": len(city.lamps), "lamp-faults": faulty}  # a span per lamp; faults
+    water, power = load_water_network(city.name), load_power_network(city)
+    rows = {
+        "circuits": len(city.lamps),  # a span per lamp
+        "lamp-faults": faulty,
+        "water-dmas": len(water.dmas),
+        "water-pipes": len(water.pipes),
+        "water-nodes": len(water.junctions),
+        "power-lines": len(power.lines),
+        "power-stations": len(power.substations) + len(power.transformers),
+    }
     assert 0.01 * len(city.lamps) < faulty < 0.04 * len(city.lamps)
     for layer_id, spec in specs.items():
         assert spec.length == (rows.get(layer_id) or len(city.layer(layer_id))), layer_id

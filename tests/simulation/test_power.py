@@ -7,12 +7,8 @@ import pandas as pd
 import pytest
 
 from data.power_network import load_power_network
-from simulation.power import (
-    OutageScenario,
-    PowerScenarioError,
-    load_flow,
-    run_outage,
-)
+from simulation.power import OutageScenario, PowerScenarioError, run_outage
+from simulation.power_flow import load_flow
 
 STEP = np.timedelta64(15, "m")
 

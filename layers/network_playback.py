@@ -1,0 +1,128 @@
+"""A utility what-if's time-lapse on the map: its (time, cell) cube as playable hexagons.
+
+Water scenarios (pipe break, pressure management) give hourly frames, electricity outages
+quarter-hourly ones; both pack into the hexagon manifest the browser already plays.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from data.city import load_city
+from data.errors import MadinaError
+from data.sensors import parent_cells
+from data.telemetry import utc_offset
+from layers.codec import PackedLayer
+from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
+from simulation.power import OutageResult, OutageScenario, run_outage
+from simulation.water import (
+    PipeBreakScenario,
+    PressureScenario,
+    WaterResult,
+    WaterScenarioError,
+    run_pipe_break,
+    run_pressure_management,
+    scenario_from_json,
+)
+
+NetworkScenario = PipeBreakScenario | PressureScenario | OutageScenario
+# Variables by what-if kind (first: the default) and how they read on the map.
+NETWORK_DISPLAY: dict[str, Display] = {
+    "people_without_water": Display("People without water", "people"),
+    "pressure_change_m": Display("Pressure change against the ordinary day", "m"),
+    "unserved_m3h": Display("Water demand not served", "m³/h"),
+    "pressure_m": Display("Mean pressure at the junctions", "m"),
+    "customers_off": Display("Electricity customers without power", "customers"),
+    "lamps_off": Display("Light points without power", "lamps"),
+    "load_lost_kw": Display("Load not supplied", "kW"),
+}
+WATER_VARIABLES = ("people_without_water", "pressure_change_m", "unserved_m3h", "pressure_m")
+POWER_VARIABLES = ("customers_off", "lamps_off", "load_lost_kw")
+MEAN_VARIABLES = ("pressure_change_m", "pressure_m")  # the others add up over cells
+RESOLUTIONS = (8, 9)
+
+
+def parse_scenario(text: str) -> NetworkScenario:
+    """A network scenario from its JSON (``kind``: pipe_break, pressure or outage)."""
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as err:
+        raise WaterScenarioError(f"scenario is not JSON: {err}") from None
+    if isinstance(data, dict) and data.get("kind") == "outage":
+        data.pop("kind")
+        return OutageScenario.from_json(json.dumps(data))
+    return scenario_from_json(text)
+
+
+def scenario_json(scenario: NetworkScenario) -> str:
+    """The JSON ``parse_scenario`` reads back."""
+    if isinstance(scenario, OutageScenario):
+        return json.dumps({"kind": "outage", **json.loads(scenario.to_json())}, sort_keys=True)
+    return scenario.to_json()
+
+
+def variables_of(scenario: NetworkScenario) -> tuple[str, ...]:
+    """The map variables of a scenario's kind."""
+    return POWER_VARIABLES if isinstance(scenario, OutageScenario) else WATER_VARIABLES
+
+
+@functools.lru_cache(maxsize=8)
+def network_result(city: str, scenario: NetworkScenario) -> WaterResult | OutageResult:
+    """Run a scenario (cached per process: scenarios are immutable values)."""
+    if isinstance(scenario, OutageScenario):
+        return run_outage(load_city(city), scenario)
+    if isinstance(scenario, PipeBreakScenario):
+        return run_pipe_break(city, scenario)
+    return run_pressure_management(city, scenario)
+
+
+def rolled_up(values: xr.DataArray, res: int, *, mean: bool) -> CellFrames:
+    """(time, cell) values at the coarser ``res``: sums, or means of the child cells."""
+    cells = values["cell"].to_numpy()
+    data = np.nan_to_num(values.to_numpy().astype(float))
+    if res == int(values.attrs.get("h3_resolution", res)):
+        return CellFrames(cells, data, np.ones_like(data))
+    parents, group = np.unique(parent_cells(cells, res), return_inverse=True)
+    sums = np.zeros((data.shape[0], len(parents)))
+    np.add.at(sums.T, group, data.T)
+    counts = np.bincount(group, minlength=len(parents)).astype(float)
+    if mean:
+        sums /= counts[None, :]
+    return CellFrames(parents, sums, np.broadcast_to(counts, sums.shape))
+
+
+@functools.lru_cache(maxsize=16)
+def packed_network_playback(city: str, scenario: NetworkScenario, variable: str) -> PackedLayer:
+    """The hexagon time-lapse of one variable of a scenario (cached per process)."""
+    if variable not in variables_of(scenario):
+        lookup_display({v: NETWORK_DISPLAY[v] for v in variables_of(scenario)}, variable, "what-if")
+    display = NETWORK_DISPLAY[variable]
+    cube = network_result(city, scenario).cube
+    values = cube[variable]
+    if variable not in MEAN_VARIABLES:  # keep only the cells the event touches
+        touched = (np.abs(values.fillna(0)) > 0).any("time")
+        if bool(touched.any()):
+            values = values.sel(cell=touched)
+    times = pd.DatetimeIndex(cube["time"].to_numpy()) + utc_offset(city)
+    return pack_cell_frames(
+        {r: rolled_up(values, r, mean=variable in MEAN_VARIABLES) for r in RESOLUTIONS},
+        variable=variable,
+        display=display,
+        labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
+        time_zone="Africa/Casablanca",
+        count_label="H3 cells",
+        extra={"kind": "network"},
+    )
+
+
+def playback_request(args) -> NetworkScenario:
+    """The scenario of a ``?scenario=<JSON>`` request; `MadinaError` naming what is wrong."""
+    text = args.get("scenario")
+    if not text:
+        raise MadinaError("missing ?scenario=<JSON> (kind pipe_break, pressure or outage)")
+    return parse_scenario(text)
