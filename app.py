@@ -22,6 +22,8 @@ from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
 from layers.lamp_colors import packed_lamp_colors
 from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
+from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
+from layers.network_playback import playback_request as network_request
 from simulation.lighting_plans import playback_request
 
 HERE = Path(__file__).resolve().parent
@@ -136,6 +138,21 @@ def _register_routes(server: flask.Flask) -> None:
             PLAYBACK_DISPLAY,
             "scenario variable",
             lambda name: packed_playback(city, scenario, year, mode, day, name),
+        )
+
+    @server.get("/api/networks/<city>/<variable>.bin")
+    def network_blob(city: str, variable: str) -> flask.Response:
+        """A utility what-if's time-lapse: ?scenario=<JSON> of a pipe_break/pressure/outage."""
+        try:
+            scenario = network_request(flask.request.args)
+        except MadinaError as err:
+            return _error(422, str(err))
+        return serve_blob(
+            city,
+            variable,
+            NETWORK_DISPLAY,
+            "what-if variable",
+            lambda name: packed_network_playback(city, scenario, name),
         )
 
 

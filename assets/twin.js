@@ -473,10 +473,11 @@
       },
       /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour of the
        * telemetry day; scenarioFrame: frame of a scenario's time-lapse (manifest.kind). */
-      hexagons: function (manifest, choice, frame, scenarioFrame) {
+      hexagons: function (manifest, choice, frame, scenarioFrame, networkFrame) {
         if (!state.deck) return window.dash_clientside.no_update;
-        const scenario = manifest && manifest.kind === "scenario";
-        return showHexagons(manifest, choice, scenario ? scenarioFrame : frame);
+        const kind = manifest && manifest.kind;
+        const shown = kind === "scenario" ? scenarioFrame : kind === "network" ? networkFrame : frame;
+        return showHexagons(manifest, choice, shown);
       },
       /* The time-lapse's frame: KPIs of the frame and the chart's cursor. */
       playbackFrame: function (frame, series, figure) {

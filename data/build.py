@@ -1,7 +1,8 @@
 """Build a city bundle: ``python -m data.build casablanca`` or ``... NAME --osm FILE.osm.pbf``.
 
 The command line of the builder; prints progress and counts. Never touches an existing bundle
-unless the new one was written completely.
+unless the new one was written completely. Writing a bundle replaces its folder, so the
+networks stored beside it (water, electricity) are rebuilt after it (``--no-networks`` skips).
 """
 
 from __future__ import annotations
@@ -12,11 +13,74 @@ import time
 from pathlib import Path
 
 from data.bundle import finish_bundle, write_bundle
-from data.city import bundle_dir
+from data.city import bundle_dir, load_city
 from data.constants import CASABLANCA_CENTER, CASABLANCA_CRS, SEED
 from data.errors import MadinaError
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+
+# The networks section of every bundle's SOURCE.md; the facts are the generators' constants
+# (data/water_network.py, data/power_network.py), each documented there with its source.
+NETWORKS_NOTE = """
+## Networks: water and electricity (synthetic, stored beside the bundle)
+
+Generated deterministically from this bundle's streets, buildings and census figures. Writing
+the bundle replaces this folder, so `python -m data.build` rebuilds both networks after it
+(`--no-networks` skips them); each can also be rebuilt alone with the command below. Every
+constant is in the generator's module with its source or stated assumption.
+
+### Water: `python -m data.water_network {name}` (`data/water_network.py`, ~90 s)
+
+Files: `water.inp.gz` (the EPANET model: LPS units, 24 h at hourly steps, pressure-driven
+demand), `water_pipes.parquet`, `water_junctions.parquet`, `water_dmas.parquet`,
+`water_valves.parquet` (isolation valves), `water_sources.parquet` (reservoirs).
+
+- Pipes: one under every road segment of the largest connected street network (pipe id = road
+  id), junctions at the road nodes; under motorway, trunk and primary roads they are trunk
+  mains, elsewhere distribution pipes.
+- Diameters: a nominal size by road class (100-600 mm), enlarged to carry the peak demand plus
+  leakage of everything downstream on the supply tree at 1 m/s, then wherever EPANET finds
+  more than 1.5 m/s at the peak hour.
+- Age and material: laid 1950-2024, older toward the centre; cast iron before 1975, then ductile
+  iron mains and asbestos-cement distribution pipes, PE/PVC from 1995 (Hazen-Williams C 90-140).
+- Ground elevation: interpolated between approximate spot heights of Casablanca read off
+  topographic maps (+-15 m), from the coast to the Sidi Maarouf plateau (110 m).
+- Sources: 4 reservoirs among the highest trunk nodes, far apart, at one head 35 m above the
+  highest trunk node (Casablanca's water comes from the Oum Er-Rbia and Bouregreg plants to
+  reservoirs on its southern heights).
+- District metered areas: one per H3 resolution-7 cell (the telemetry's DMA meters), fed from
+  the trunk through pressure-reducing valves (one per 40 L/s of peak demand, at most 6) that
+  keep 25 m at the DMA's highest junction plus a 5 m loss allowance; every other connection
+  between DMAs or to the trunk is a closed boundary valve.
+- Demand: each district's census population spread over its buildings by floor area, 110 L per
+  person per day on the telemetry's hourly profile; full demand from 15 m of pressure, none
+  below 1 m.
+- Leakage: pressure-dependent emitters (exponent 1) on the distribution junctions, weighted by
+  the length and age of their pipes (a pipe leaks 1 + age/50 times as much as a new one),
+  calibrated with EPANET so that the network yield (billed / produced) is 72.3 %, Lydec's
+  figure for Casablanca quoted in the seed white paper (27.7 % of the water put in is lost).
+- Isolation valves: wntr's strategic N-2 placement (at each junction, every pipe but two has a
+  valve); a segment is what closing the valves around a pipe isolates.
+
+### Electricity: `python -m data.power_network {name}` (`data/power_network.py`)
+
+Files: `power_substations.parquet`, `power_transformers.parquet`, `power_lines.parquet`,
+`power_connections.parquet`, `power_cabinets.parquet`, `power.json` (the pandapower model of
+the 20 kV network, `data/power_model.py`).
+
+- Voltages: 60/20 kV source substations and 20 kV distribution, as Lydec describes its network;
+  20/0.4 kV transformers.
+- Substations: 10 at k-means centres of the feeders (assumption; Lydec runs some 30 for its
+  whole concession), sized in 40 MVA steps at 80 % loading; busbars held at 1.02 p.u.
+- Feeders: one per H3 resolution-7 cell of the lighting inventory, a radial 20 kV tree (minimum
+  spanning tree) from its substation through its transformers; adjacent feeders are linked by
+  one normally-open tie.
+- Transformers: 400, 630 or 1000 kVA at 80 % design loading, at most 30 buildings each. A
+  building's dwellings are its floor area over a dwelling size, scaled to its district's census
+  households; each dwelling draws 1.5 kW after diversity at the evening peak (power factor
+  0.95), plus the lamps of the lighting cabinets the transformer feeds.
+- Cables: NA2XS2Y 1x240 mm2 (421 A), run in parallel so that the peak loads them at most 70 %.
+"""
 
 
 def _step(message: str, started: float) -> None:
@@ -108,6 +172,43 @@ def build_from_osm(name: str, path: Path, out: Path, *, seed: int = SEED) -> dic
     return meta
 
 
+def build_networks(name: str, out: Path) -> list[str]:
+    """(Re)build the electricity and water networks of the bundle at ``out``, with progress.
+
+    Returns the rebuild commands of the networks that failed (the error is printed), so one
+    failing network neither hides the other nor undoes the bundle already written.
+    """
+    from data.power_network import build_power_network, save_power_network
+    from data.water_network import REBUILD, build_water_network
+
+    city = load_city.__wrapped__(name, bundle_dir=out)  # the bundle just written, not a cached one
+    failed = []
+    started = time.perf_counter()
+    try:
+        net = build_power_network(city)
+        save_power_network(net, out)
+        _step(
+            f"power network: {len(net.substations)} substations, {len(net.transformers):,} "
+            f"transformers, {len(net.lines):,} lines",
+            started,
+        )
+    except Exception as err:  # reported with the command that retries it
+        print(f"error: power network not built: {err!r}", file=sys.stderr)
+        failed.append(f"python -m data.power_network {name}")
+    _step("water network: sizing and leakage calibration (EPANET runs)...", started)
+    try:
+        summary = build_water_network(city, out)
+        _step(
+            f"water network: {summary['junctions']:,} junctions, {summary['pipes']:,} pipes, "
+            f"{summary['dmas']} DMAs, yield {summary['yield']:.1%}",
+            started,
+        )
+    except Exception as err:  # reported with the command that retries it
+        print(f"error: water network not built: {err!r}", file=sys.stderr)
+        failed.append(REBUILD.format(city=name))
+    return failed
+
+
 def _source_note(meta: dict) -> str:
     rows = "\n".join(
         f"| {s['layer']} | {s['source']} | {s.get('licence', '')} "
@@ -126,6 +227,7 @@ def _source_note(meta: dict) -> str:
         "Every constant (road cross-sections, lamp spacing, wattages, technology shares, building\n"
         "levels) is documented with its source or stated assumption in `data/constants.py`;\n"
         "the street-grid calibration is in `data/casablanca_source.py`.\n"
+        + NETWORKS_NOTE.format(name=meta["name"])
     )
 
 
@@ -140,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--osm", type=Path, help="OpenStreetMap extract (.osm.pbf) to build from")
     parser.add_argument("--out", type=Path, help="output folder (default data/<city>/)")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--no-networks",
+        dest="networks",
+        action="store_false",
+        help="write the bundle only; the water and electricity networks are not rebuilt",
+    )
     args = parser.parse_args(argv)
     out = args.out or bundle_dir(args.city)
     try:
@@ -152,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     except MadinaError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    failed = build_networks(args.city, out) if args.networks else []
+    if failed:
+        print(f"the bundle is written; retry with: {'; '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

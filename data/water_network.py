@@ -6,7 +6,7 @@ for the hydraulics, GeoParquet for geometry); solving scenarios is `simulation.w
 Layout (every fact below is an assumption unless a source is given):
 
 - one pipe under every road segment (id = road_id), junctions at the road nodes; pipes on
-  motorways, primary and secondary roads are the trunk mains, the rest distribution pipes;
+  motorways, trunk and primary roads are the trunk mains, the rest distribution pipes;
 - ground elevation from a plane through approximate spot heights (`SPOT_HEIGHTS`);
 - sources: reservoirs at the high inland edge (water reaches Casablanca from the Oum Er-Rbia
   and Bouregreg plants to reservoirs on its southern heights) at one common head;
@@ -16,7 +16,8 @@ Layout (every fact below is an assumption unless a source is given):
 - demand: the district's population spread over its buildings by floor area, 110 L/person/day
   (`data.telemetry`), on the telemetry's daily profile; leakage as pressure-dependent emitters
   on distribution junctions, calibrated so the network yield is the seed's 72.3 %;
-- isolation valves per wntr's "strategic N-1" rule; segments are what closing them isolates.
+- isolation valves per wntr's "strategic N-2" rule (valves on all but two pipes at each
+  junction); segments are what closing them isolates.
 """
 
 from __future__ import annotations

@@ -162,3 +162,43 @@ def lamp_day_rows(city: City, day: LampDay, lamp_id: str) -> list[tuple[str, str
         ("Dark but off", _format(float(day.hours_out[row]), "h")),
         ("Lit in daylight", _format(float(day.hours_lit_by_day[row]), "h")),
     ]
+
+
+def packed_field_details(manifest: dict, blob: bytes, feature_id: str) -> list[tuple[str, str]]:
+    """Rows of one feature read from a packed layer's own fields (layers with no bundle file).
+
+    Field names carry their unit as a suffix (``_m``, ``_ls``, ``_pct``...), shown as such.
+    """
+    from layers.codec import decode_field
+
+    fields = manifest.get("fields", {})
+    id_field = manifest.get("idField", "")
+    if id_field not in fields:
+        raise LayerSpecError(f"layer {manifest.get('id')!r} has no id field to look up")
+    ids = decode_field(fields[id_field], blob)
+    try:
+        row = ids.index(feature_id)
+    except ValueError:
+        raise LayerSpecError(
+            f"layer {manifest.get('id')!r} has no feature with {id_field} {feature_id!r}"
+        ) from None
+    rows = []
+    for name, descriptor in fields.items():
+        value = decode_field(descriptor, blob)[row]
+        label, unit = _label_unit(name)
+        text = f"{value:,.4g}" if isinstance(value, float) else str(value)
+        rows.append((label, f"{text} {unit}".strip()))
+    return rows
+
+
+_UNIT_SUFFIXES = {
+    "_mm": "mm", "_m": "m", "_km": "km", "_ls": "L/s", "_ms": "m/s", "_m3h": "m³/h",
+    "_m3_day": "m³/day", "_m3h_km": "m³/h/km", "_pct": "%", "_kw": "kW", "_kva": "kVA",
+}  # fmt: skip
+
+
+def _label_unit(name: str) -> tuple[str, str]:
+    for suffix in sorted(_UNIT_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return name[: -len(suffix)].replace("_", " ").capitalize(), _UNIT_SUFFIXES[suffix]
+    return name.replace("_", " ").capitalize(), ""

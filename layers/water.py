@@ -253,14 +253,11 @@ def dma_layer(city: City) -> LayerSpec:
     colors = classify(flows["night_flow_m3h_km"].fillna(0.0).to_numpy(), NIGHT_FLOW_BREAKS)
     colors[:, 3] = 110  # translucent: pipes and streets show through
     deck_layer = pdk.Layer(
-        "PolygonLayer",
+        "SolidPolygonLayer",
         id=DMAS_ID,
         pickable=True,
-        stroked=True,
         filled=True,
         extruded=False,
-        get_line_color=[20, 60, 120, 220],
-        line_width_min_pixels=2,
         auto_highlight=True,
         highlight_color=[255, 255, 255, 80],
         _normalize=False,

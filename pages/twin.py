@@ -14,10 +14,17 @@ from data.city import load_city
 from data.errors import MadinaError
 from data.lamp_day import lamp_day
 from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.details import details_layer, feature_details, lamp_day_rows
+from layers.details import (
+    DETAIL_FIELDS,
+    details_layer,
+    feature_details,
+    lamp_day_rows,
+    packed_field_details,
+)
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 from layers.lamp_colors import packed_lamp_colors
 from pages.lighting_studio import studio_panel
+from pages.network_studio import network_panel
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
 
@@ -175,6 +182,7 @@ def layout(**_query: str) -> html.Div:
                     _lamp_color_control(bundle["lampColors"]["manifest"]),
                     _telemetry_controls(day),
                     studio_panel(city_name, day),
+                    network_panel(city_name, day),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(
@@ -210,6 +218,12 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+def _feature_title(layer_id: str) -> str:
+    titles = {"water-pipes": "Pipe", "water-nodes": "Junction", "water-dmas": "",
+              "power-lines": "MV line", "power-stations": "Station"}  # fmt: skip
+    return titles.get(layer_id, layer_id.rstrip("s").title())
+
+
 def _no_selection() -> html.P:
     return html.P("Click a lamp, road, building or district on the map.", className="hint")
 
@@ -237,6 +251,7 @@ dash.clientside_callback(
     Input("hex-res", "value"),
     Input("hex-time", "value"),
     Input("ls-frame", "value"),
+    Input("ns-frame", "value"),
 )
 
 
@@ -317,14 +332,19 @@ def show_details(selection: dict | None) -> html.Div | html.P:
     feature_id = str(selection.get("id", ""))
     city = load_city(_city_name())
     try:
-        rows = feature_details(city, layer_id, feature_id)
+        if layer_id in DETAIL_FIELDS or layer_id not in LAYER_BUILDERS:
+            rows = feature_details(city, layer_id, feature_id)
+        else:  # network layers: what their tooltips hold, in full
+            day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
+            packed = packed_layer(city.name, layer_id, day)
+            rows = packed_field_details(packed.manifest, packed.blob, feature_id)
         if layer_id == "lamps":
             today = lamp_day(city.name, flask.current_app.config["MADINA_TELEMETRY_DAY"])
             rows += lamp_day_rows(city, today, feature_id)
     except MadinaError as err:
         return html.P(str(err), className="error")
     card = [
-        html.H4(f"{layer_id.rstrip('s').title()} {feature_id}"),
+        html.H4(f"{_feature_title(layer_id)} {feature_id}"),
         html.Table(
             html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
             className="details-table",

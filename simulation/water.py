@@ -7,6 +7,7 @@ telemetry's conventions. Never draws or serves anything.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -305,6 +306,10 @@ def run_pipe_break(city: str, scenario: PipeBreakScenario) -> WaterResult:
     extra = {*outlets, *(f"{p}-B" for p in broken), *(f"BURST-{k + 1}" for k in range(len(broken)))}
     day, results = _solve(city, wn, scenario.day, extra=extra)
     lost = float(results.link["flowrate"][outlets].iloc[:24].clip(lower=0).to_numpy().sum() * 3600)
+    balance = dict(day.balance)  # the bursts' outflow was produced and lost, like leakage
+    balance["produced_m3"] += lost
+    balance["leaked_m3"] += lost
+    day = dataclasses.replace(day, balance=balance)
     junctions = network.junctions.set_index("junction_id")
     cut = junctions.index[junctions["segment"].isin(segments)]
     day = _cut_supply(day, cut, shut_at, reopen_at)
@@ -320,8 +325,7 @@ def _cut_supply(day: HydraulicDay, cut, shut_at: int, reopen_at: int) -> Hydraul
     delivered.loc[hours, columns] = 0.0
     leak = day.leak_m3h.copy()
     leak.loc[hours, columns] = 0.0
-    return HydraulicDay(day.times, pressure, day.requested_m3h, delivered, leak, day.flow_m3h,
-                        day.velocity_ms, day.balance)  # fmt: skip
+    return dataclasses.replace(day, pressure_m=pressure, delivered_m3h=delivered, leak_m3h=leak)
 
 
 def run_pressure_management(city: str, scenario: PressureScenario) -> WaterResult:

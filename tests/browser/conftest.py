@@ -43,7 +43,11 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def live_server(app):
+    from app import warm_up
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # as `python app.py` does before serving: the first page must not wait for the layers
+    warm_up(app.server.config["MADINA_CITY"], app.server.config["MADINA_TELEMETRY_DAY"])
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

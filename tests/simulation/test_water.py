@@ -73,6 +73,10 @@ def test_a_burst_is_isolated_and_its_segment_goes_dry_until_repaired(city_name, 
     assert k.people_without_water == pytest.approx(cut["population"].sum(), abs=1)
     assert k.buildings_without_water >= cut["n_buildings"].sum()
     assert k.volume_lost_m3 > 0
+    # what bursts out was produced and lost: the day's yield drops a little
+    assert k.yield_share < k.baseline_yield_share
+    base = baseline_day(city_name).balance
+    assert k.produced_m3 - base["produced_m3"] == pytest.approx(k.volume_lost_m3, rel=0.2)
     people = result.cube["people_without_water"].sum("cell").to_numpy()
     assert people[:6].max() == 0 and people[8:14].min() >= cut["population"].sum() - 1
     assert people[14:].max() == 0  # repaired at 14:00

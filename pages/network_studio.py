@@ -1,0 +1,468 @@
+"""The utility-networks what-if panel: a pipe break, pressure management or a power outage.
+
+Layout and thin callbacks only: scenarios run in `simulation` (EPANET through WNTR, the
+electricity network's trees), their time-lapse hexagons come from `layers.network_playback`.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import dash
+import flask
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
+
+from data.city import load_city
+from data.errors import MadinaError
+from data.power_network import load_power_network
+from data.water_network import CRITICAL_PRESSURE_M, load_water_network
+from layers.network_playback import (
+    MEAN_VARIABLES,
+    NETWORK_DISPLAY,
+    POWER_VARIABLES,
+    WATER_VARIABLES,
+    network_result,
+    packed_network_playback,
+    scenario_json,
+)
+from simulation.power import OutageScenario
+from simulation.water import PipeBreakScenario, PressureScenario, baseline_day
+
+KINDS = {
+    "pipe_break": "Pipe break (water)",
+    "pressure": "Pressure management (water)",
+    "outage": "Feeder / transformer outage (electricity)",
+}
+RUNNING = {
+    "pipe_break": "Solving 24 h of the whole water network with EPANET (~30 s)…",
+    "pressure": "Solving 24 h of the whole water network with EPANET (~30 s)…",
+    "outage": "Tracing the outage through the feeders…",
+}
+
+
+def _city() -> str:
+    return flask.current_app.config["MADINA_CITY"]
+
+
+def _number(label: str, id_: str, value: float, low: float, high: float, step: float = 1):
+    return html.Div(
+        [
+            html.Label(label, htmlFor=id_),
+            dcc.Input(
+                id=id_, type="number", value=value, min=low, max=high, step=step, debounce=True
+            ),  # fmt: skip
+        ],
+        className="studio-number",
+    )
+
+
+def network_panel(city_name: str, day: str) -> html.Details:
+    """The collapsible "Networks what-if" section of the sidebar."""
+    water = load_water_network(city_name)
+    power = load_power_network(load_city(city_name))
+    dmas = water.dmas.sort_values("population", ascending=False)
+    feeders = sorted(power.transformers["feeder_id"].unique())
+    elements = [
+        *({"label": f"Substation {s} · {n}", "value": s}
+          for s, n in zip(power.substations["substation_id"], power.substations["name"],
+                          strict=True)),
+        *({"label": f"Feeder {f}", "value": f} for f in feeders),
+    ]  # fmt: skip
+    return html.Details(
+        [
+            html.Summary("Networks what-if"),
+            dcc.RadioItems(
+                options=[{"label": v, "value": k} for k, v in KINDS.items()],
+                value="pipe_break",
+                id="ns-kind",
+            ),
+            html.Div(
+                [
+                    html.Label("Pipes that burst (ids, comma-separated)", htmlFor="ns-pipes"),
+                    dcc.Input(
+                        id="ns-pipes",
+                        type="text",
+                        debounce=True,
+                        className="studio-text",
+                        placeholder="e.g. CAS-R012345 (click a water pipe for its id)",
+                    ),
+                    html.Div(
+                        [
+                            _number("or random pipes", "ns-random", 0, 0, 20),
+                            _number("Seed", "ns-seed", 1, 0, 10_000),
+                            _number("Burst at (local hour)", "ns-start", 6, 0, 23),
+                            _number("Valves closed after (h)", "ns-isolation", 2, 0, 12),
+                            _number("Repair takes (h)", "ns-repair", 6, 1, 23),
+                        ],
+                        className="studio-numbers",
+                    ),
+                ],
+                id="ns-break-form",
+            ),
+            html.Div(
+                [
+                    html.Label("DMAs (all if none chosen)", htmlFor="ns-dmas"),
+                    dcc.Dropdown(
+                        options=[
+                            {"label": f"{d} · {p:,} people", "value": d}
+                            for d, p in zip(dmas["dma_id"], dmas["population"], strict=True)
+                        ],
+                        multi=True,
+                        placeholder="All 58 DMAs" if len(dmas) == 58 else "All DMAs",
+                        id="ns-dmas",
+                    ),
+                    _number(
+                        f"Pressure at the DMA's highest point (m; today {CRITICAL_PRESSURE_M:g})",
+                        "ns-critical",
+                        20,
+                        15,
+                        60,
+                    ),  # fmt: skip
+                    dcc.Checklist(
+                        options=[
+                            {"label": "modulate the PRV outlets with demand", "value": "modulated"}
+                        ],  # fmt: skip
+                        value=["modulated"],
+                        id="ns-modulated",
+                    ),
+                ],
+                id="ns-pressure-form",
+                style={"display": "none"},
+            ),
+            html.Div(
+                [
+                    html.Label("Element that trips", htmlFor="ns-element"),
+                    dcc.Dropdown(
+                        options=elements,
+                        value=feeders[0] if feeders else None,
+                        id="ns-element",
+                        clearable=False,
+                    ),
+                    dcc.Input(
+                        id="ns-transformer",
+                        type="text",
+                        debounce=True,
+                        className="studio-text",
+                        placeholder="or a transformer id (click a transformer on the map)",
+                    ),  # fmt: skip
+                    html.Div(
+                        [
+                            _number("Trips at (local hour)", "ns-out-start", 18, 0, 23),
+                            _number("Restored after (h)", "ns-duration", 4, 0.25, 72, 0.25),
+                            _number("Tie switching (min)", "ns-switching", 45, 0, 600, 5),
+                        ],
+                        className="studio-numbers",
+                    ),
+                    dcc.Checklist(
+                        options=[
+                            {
+                                "label": "back-feed from neighbouring feeders over ties",
+                                "value": "backfeed",
+                            }
+                        ],  # fmt: skip
+                        value=["backfeed"],
+                        id="ns-backfeed",
+                    ),
+                ],
+                id="ns-outage-form",
+                style={"display": "none"},
+            ),
+            html.Label("Show on the map", htmlFor="ns-variable"),
+            dcc.RadioItems(
+                id="ns-variable", options=_variable_options("pipe_break"), value=WATER_VARIABLES[0]
+            ),  # fmt: skip
+            html.Button("Run what-if", id="ns-run", n_clicks=0, className="studio-run"),
+            html.Div(id="ns-error", className="error", role="alert"),
+            html.Div(id="ns-kpis"),
+            html.Div(
+                [
+                    html.Button("▶ Play", id="ns-play", n_clicks=0, disabled=True),
+                    dcc.Slider(0, 23, 1, value=0, id="ns-frame", marks=None, updatemode="drag"),
+                ],
+                className="studio-playback",
+            ),
+            html.Div(id="ns-frame-text", className="hint"),
+            dcc.Graph(id="ns-chart", config={"displayModeBar": False}, style={"height": "200px"}),
+            dcc.Interval(id="ns-tick", interval=600, disabled=True),
+            dcc.Store(id="ns-series"),
+            html.Span(day, id="ns-day", hidden=True),
+        ],
+        className="studio",
+        id="network-studio",
+    )
+
+
+def _variable_options(kind: str) -> list[dict]:
+    names = POWER_VARIABLES if kind == "outage" else WATER_VARIABLES
+    return [
+        {"label": f"{NETWORK_DISPLAY[v].title} ({NETWORK_DISPLAY[v].unit})", "value": v}
+        for v in names
+    ]
+
+
+@callback(
+    Output("ns-break-form", "style"),
+    Output("ns-pressure-form", "style"),
+    Output("ns-outage-form", "style"),
+    Output("ns-variable", "options"),
+    Output("ns-variable", "value"),
+    Input("ns-kind", "value"),
+)
+def show_form(kind: str) -> tuple:
+    """The form of the chosen what-if and its map variables."""
+    shown, hidden = {}, {"display": "none"}
+    options = _variable_options(kind)
+    return (
+        shown if kind == "pipe_break" else hidden,
+        shown if kind == "pressure" else hidden,
+        shown if kind == "outage" else hidden,
+        options,
+        options[0]["value"],
+    )
+
+
+def scenario_from_form(kind: str, form: dict, day: str):
+    """The scenario the form describes (validated when it runs, errors name the field)."""
+
+    def whole(name: str) -> int:
+        value = form[name]
+        if value is None:
+            raise MadinaError(f"{name}: enter a number")
+        return int(value)
+
+    if kind == "pipe_break":
+        pipes = tuple(p.strip() for p in (form["pipes"] or "").split(",") if p.strip())
+        return PipeBreakScenario(
+            pipes=pipes,
+            random_breaks=0 if pipes else whole("random_breaks"),
+            seed=whole("seed"),
+            start=whole("start"),
+            isolation_h=whole("isolation_h"),
+            repair_h=whole("repair_h"),
+            day=day,
+        )
+    if kind == "pressure":
+        if form["critical_pressure_m"] is None:
+            raise MadinaError("critical_pressure_m: enter a number")
+        return PressureScenario(
+            dmas=tuple(form["dmas"] or ()),
+            critical_pressure_m=float(form["critical_pressure_m"]),
+            modulated="modulated" in (form["modulated"] or []),
+            day=day,
+        )
+    if kind == "outage":
+        for name in ("duration_h", "switching_min"):
+            if form[name] is None:
+                raise MadinaError(f"{name}: enter a number")
+        return OutageScenario(
+            element_id=(form["transformer"] or "").strip() or form["element_id"] or "",
+            day=day,
+            start=whole("out_start"),
+            duration_h=float(form["duration_h"]),
+            switching_min=float(form["switching_min"]),
+            backfeed="backfeed" in (form["backfeed"] or []),
+        )
+    raise MadinaError(f"unknown what-if kind {kind!r}; known: {', '.join(KINDS)}")
+
+
+def water_kpi_rows(city: str, result) -> list[tuple[str, str, str]]:
+    """(label, today, scenario) rows of a water what-if, units in the labels."""
+    k = result.kpis
+    base = baseline_day(city, result.scenario.day)
+    b = base.balance
+    people = load_water_network(city).junctions.set_index("junction_id")["population"]
+    demand = (people.reindex(base.pressure_m.columns) > 0).to_numpy()
+    base_pressure = float(base.pressure_m.to_numpy()[:, demand].mean())
+    return [
+        ("Network yield (billed / produced, %)", f"{100 * k.baseline_yield_share:.2f}",
+         f"{100 * k.yield_share:.2f}"),
+        ("Water produced (m³/day)", f"{b['produced_m3']:,.0f}", f"{k.produced_m3:,.0f}"),
+        ("Water billed (m³/day)", f"{b['billed_m3']:,.0f}", f"{k.billed_m3:,.0f}"),
+        ("Leakage (m³/day)", f"{b['leaked_m3']:,.0f}", f"{k.leaked_m3:,.0f}"),
+        ("Mean pressure at customers (m)", f"{base_pressure:.1f}", f"{k.mean_pressure_m:.1f}"),
+        ("People without water (worst hour)", "0", f"{k.people_without_water:,}"),
+        ("Buildings without water (worst hour)", "0", f"{k.buildings_without_water:,}"),
+        ("Person-hours without water", "0", f"{k.person_hours_without_water:,.0f}"),
+        ("Area losing ≥ 5 m of pressure (km²)", "0", f"{k.pressure_drop_area_km2:.2f}"),
+        ("Volume lost through bursts (m³)", "0", f"{k.volume_lost_m3:,.0f}"),
+    ]  # fmt: skip
+
+
+def outage_kpi_rows(result) -> list[tuple[str, str, str]]:
+    """(label, today, scenario) rows of an outage."""
+    k = result.kpis
+
+    def when(value) -> str:
+        if value is None:
+            return "—"
+        local = pd.Timestamp(value) + pd.Timedelta(hours=1)  # Africa/Casablanca, UTC+1
+        return f"{local:%d %b %H:%M}"
+
+    return [
+        ("Customers cut off", "0", f"{k.customers:,}"),
+        ("Buildings cut off", "0", f"{k.buildings:,}"),
+        ("Light points without power", "0", f"{k.lamps:,}"),
+        ("Lighting cabinets / transformers", "0", f"{k.cabinets:,} / {k.transformers:,}"),
+        ("Customer-minutes lost", "0", f"{k.customer_minutes_lost:,.0f}"),
+        ("SAIDI contribution (min)", "0", f"{k.saidi_min:.2f}"),
+        ("Energy not supplied (kWh)", "0", f"{k.energy_not_supplied_kwh:,.0f}"),
+        ("Lamp-hours dark at night", "0", f"{k.lamp_hours_dark:,.0f}"),
+        ("Customers back-fed over ties", "—", f"{k.customers_backfed:,}"),
+        ("Back-fed at / all restored at", "—", f"{when(k.backfeed_at)} / {when(k.restored_at)}"),
+    ]
+
+
+def kpi_table(rows: list[tuple[str, str, str]]) -> html.Table:
+    """Today vs the what-if, one row per KPI."""
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(""), html.Th("Today"), html.Th("What-if")])),
+            html.Tbody([html.Tr([html.Th(a), html.Td(b), html.Td(c)]) for a, b, c in rows]),
+        ],
+        className="details-table kpi-table",
+        id="ns-kpi-table",
+    )
+
+
+def series_of(cube, variable: str, labels: list[str]) -> dict:
+    """The city-wide figure of ``variable`` per frame (sum, or mean for pressures)."""
+    values = cube[variable].fillna(0.0)
+    total = values.mean("cell") if variable in MEAN_VARIABLES else values.sum("cell")
+    display = NETWORK_DISPLAY[variable]
+    return {
+        "labels": labels,
+        "values": [round(float(v), 2) for v in np.asarray(total)],
+        "title": display.title,
+        "unit": display.unit,
+        "how": "city mean" if variable in MEAN_VARIABLES else "city total",
+    }
+
+
+def chart(series: dict, frame: int = 0) -> go.Figure:
+    """The what-if's city figure per frame, with the playback cursor (shape 0)."""
+    fig = go.Figure(
+        go.Scatter(
+            x=list(range(len(series["values"]))),
+            y=series["values"],
+            text=series["labels"],
+            line={"color": "#50c8ff"},
+            hovertemplate="%{text}<br>%{y:,.1f} " + series["unit"],
+        )
+    )
+    fig.update_layout(
+        margin={"l": 55, "r": 10, "t": 10, "b": 30},
+        yaxis_title=f"{series['unit']} ({series['how']})",
+        template="plotly_dark",
+        shapes=[
+            {
+                "type": "line",
+                "x0": frame,
+                "x1": frame,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "white", "width": 1},
+            }
+        ],  # fmt: skip
+    )
+    return fig
+
+
+@callback(
+    Output("hex-manifest", "data", allow_duplicate=True),
+    Output("ns-series", "data"),
+    Output("ns-kpis", "children"),
+    Output("ns-chart", "figure"),
+    Output("ns-frame", "max"),
+    Output("ns-frame", "value"),
+    Output("ns-play", "disabled"),
+    Output("ns-error", "children"),
+    Input("ns-run", "n_clicks"),
+    Input("ns-variable", "value"),
+    State("ns-kind", "value"),
+    State("ns-day", "children"),
+    State("ns-pipes", "value"),
+    State("ns-random", "value"),
+    State("ns-seed", "value"),
+    State("ns-start", "value"),
+    State("ns-isolation", "value"),
+    State("ns-repair", "value"),
+    State("ns-dmas", "value"),
+    State("ns-critical", "value"),
+    State("ns-modulated", "value"),
+    State("ns-element", "value"),
+    State("ns-transformer", "value"),
+    State("ns-out-start", "value"),
+    State("ns-duration", "value"),
+    State("ns-switching", "value"),
+    State("ns-backfeed", "value"),
+    prevent_initial_call=True,
+    running=[
+        (Output("ns-run", "disabled"), True, False),
+        (Output("ns-error", "children"), "Running the what-if: solving the network…", ""),
+    ],
+)
+def run_what_if(clicks, variable, kind, day, *form_values) -> tuple:
+    """Run the form's what-if; its KPIs, city chart and time-lapse hexagons."""
+    if not clicks:
+        return (dash.no_update,) * 8
+    names = ("pipes", "random_breaks", "seed", "start", "isolation_h", "repair_h", "dmas",
+             "critical_pressure_m", "modulated", "element_id", "transformer", "out_start",
+             "duration_h",
+             "switching_min", "backfeed")  # fmt: skip
+    city = _city()
+    try:
+        scenario = scenario_from_form(kind, dict(zip(names, form_values, strict=True)), day)
+        if variable not in (POWER_VARIABLES if kind == "outage" else WATER_VARIABLES):
+            return (dash.no_update,) * 8  # the kind just changed; its variable follows
+        packed = packed_network_playback(city, scenario, variable)
+        result = network_result(city, scenario)
+    except MadinaError as err:
+        return (*(dash.no_update,) * 7, f"Not run: {err}")
+    query = urllib.parse.urlencode({"scenario": scenario_json(scenario)})
+    manifest = {**packed.manifest, "blobUrl": f"/api/networks/{city}/{variable}.bin?{query}"}
+    rows = outage_kpi_rows(result) if kind == "outage" else water_kpi_rows(city, result)
+    series = series_of(result.cube, variable, list(packed.manifest["times"]))
+    last = len(series["values"]) - 1
+    return manifest, series, kpi_table(rows), chart(series), last, 0, False, ""
+
+
+@callback(
+    Output("ns-frame-text", "children"),
+    Output("ns-chart", "figure", allow_duplicate=True),
+    Input("ns-frame", "value"),
+    State("ns-series", "data"),
+    prevent_initial_call=True,
+)
+def show_frame(frame: int | None, series: dict | None) -> tuple:
+    """The frame's time and city figure, and the chart's cursor on it."""
+    if not series or frame is None:
+        return "", dash.no_update
+    k = max(0, min(len(series["values"]) - 1, int(frame)))
+    text = (
+        f"{series['labels'][k]}: {series['title'].lower()} "
+        f"{series['values'][k]:,.1f} {series['unit']} ({series['how']})"
+    )
+    return text, chart(series, k)
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="togglePlay"),
+    Output("ns-tick", "disabled"),
+    Output("ns-play", "children"),
+    Input("ns-play", "n_clicks"),
+    State("ns-tick", "disabled"),
+    prevent_initial_call=True,
+)
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="nextFrame"),
+    Output("ns-frame", "value", allow_duplicate=True),
+    Input("ns-tick", "n_intervals"),
+    State("ns-frame", "value"),
+    State("ns-frame", "max"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,85 @@
+"""Utility networks in real Chromium: the water and power layers, and an outage's time-lapse."""
+
+import pytest
+
+HEX_READY = "madinaTwin.state.hex && madinaTwin.state.hex.blob !== null"
+
+
+def _open_studio(page, kind: str):
+    page.locator("#network-studio > summary").click()
+    page.locator("#ns-kind").get_by_label(kind).check()
+
+
+def test_network_layers_show_with_units_in_their_legends(twin_page, map_pixels):
+    before = map_pixels(twin_page)
+    for title in ("Water pipes", "Water DMAs (night flow)", "Substations and transformers"):
+        twin_page.locator("#layer-toggles").get_by_label(title, exact=False).first.check()
+    twin_page.wait_for_function(
+        "['water-pipes', 'water-dmas', 'power-stations'].every("
+        "id => madinaTwin.state.layers[id] && madinaTwin.state.layers[id].layer)",
+        timeout=60_000,
+    )
+    for layer_id in ("water-pipes", "water-dmas", "power-stations"):
+        twin_page.locator(f"#legend-{layer_id}").wait_for()
+    legends = twin_page.locator("#legends").inner_text()
+    assert "Water pipes by velocity" in legends and "m/s" in legends, legends
+    assert "PRV (DMA inlet)" in legends and "Closed boundary valve" in legends
+    assert "m³/h/km" in legends and "kVA" in legends, legends
+    twin_page.wait_for_timeout(500)
+    after = map_pixels(twin_page)
+    changed = (abs(before.astype(int) - after.astype(int)).sum(axis=2) > 30).mean()
+    assert changed > 0.05, f"the network layers changed only {changed:.2%} of the map"
+
+
+def test_a_feeder_outage_runs_and_plays_back(twin_page):
+    _open_studio(twin_page, "Feeder / transformer outage (electricity)")
+    twin_page.locator("#ns-run").click()
+    twin_page.locator("#ns-kpi-table").wait_for(timeout=60_000)
+    twin_page.wait_for_function(
+        HEX_READY + " && madinaTwin.state.hex.manifest.kind === 'network'", timeout=60_000
+    )
+    table = twin_page.locator("#ns-kpi-table").inner_text()
+    customers = int(table.split("Customers cut off")[1].split()[1].replace(",", ""))
+    assert customers > 1000, table
+    legend = twin_page.locator("#legend-hexagons").inner_text()
+    assert "Electricity customers without power (customers)" in legend, legend
+
+    # the outage starts at 18:00: frames are quarter-hours from midnight
+    twin_page.evaluate("dash_clientside.set_props('ns-frame', {value: 73})")
+    twin_page.wait_for_function("madinaTwin.state.hex.frame === 73")
+    twin_page.locator("#ns-frame-text").filter(has_text="18:15").wait_for()
+    text = twin_page.locator("#ns-frame-text").inner_text()
+    assert "18:15" in text and "customers" in text, text
+    off = float(text.split("without power ")[1].split()[0].replace(",", ""))
+    assert off > 0, text
+    twin_page.evaluate("dash_clientside.set_props('ns-frame', {value: 10})")
+    twin_page.wait_for_function("madinaTwin.state.hex.frame === 10")
+    twin_page.locator("#ns-frame-text").filter(has_text="02:30").wait_for()
+    assert " 0.0 customers" in twin_page.locator("#ns-frame-text").inner_text()
+
+
+def test_a_bad_transformer_id_is_refused_naming_it(twin_page):
+    _open_studio(twin_page, "Feeder / transformer outage (electricity)")
+    box = twin_page.locator("#ns-transformer")
+    box.fill("CAS-T99999")
+    box.press("Enter")
+    twin_page.locator("#ns-run").click()
+    error = twin_page.locator("#ns-error")
+    error.filter(has_text="Not run").wait_for(timeout=30_000)
+    assert "element_id 'CAS-T99999'" in error.inner_text()
+
+
+@pytest.mark.slow
+def test_a_pipe_break_leaves_its_segment_without_water(twin_page):
+    _open_studio(twin_page, "Pipe break (water)")
+    twin_page.locator("#ns-random").fill("1")
+    twin_page.locator("#ns-random").press("Enter")
+    twin_page.locator("#ns-run").click()
+    twin_page.locator("#ns-kpi-table").wait_for(timeout=180_000)
+    table = twin_page.locator("#ns-kpi-table").inner_text()
+    assert "People without water (worst hour)" in table and "Volume lost" in table
+    twin_page.wait_for_function(
+        HEX_READY + " && madinaTwin.state.hex.manifest.kind === 'network'", timeout=60_000
+    )
+    legend = twin_page.locator("#legend-hexagons").inner_text()
+    assert "People without water (people)" in legend, legend
