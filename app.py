@@ -24,6 +24,7 @@ from layers.lamp_colors import packed_lamp_colors
 from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
 from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
+from layers.water import packed_pipe_colors
 from simulation.lighting_plans import playback_request
 
 HERE = Path(__file__).resolve().parent
@@ -117,6 +118,12 @@ def _register_routes(server: flask.Flask) -> None:
             city, name, ("colors",), "lamp data", lambda _name: packed_lamp_colors(city, day)
         )
 
+    @server.get("/api/water/<city>/<name>.bin")
+    def pipe_colors_blob(city: str, name: str) -> flask.Response:
+        return serve_blob(
+            city, name, ("pipe-colors",), "water data", lambda _name: packed_pipe_colors(city)
+        )
+
     @server.get("/api/hexagons/<city>/<variable>.bin")
     def hexagon_blob(city: str, variable: str) -> flask.Response:
         day = server.config["MADINA_TELEMETRY_DAY"]
@@ -169,6 +176,7 @@ def warm_up(city: str, day: str) -> float:
     for layer_id in LAYER_BUILDERS:
         packed_layer(city, layer_id, day)
     packed_lamp_colors(city, day)
+    packed_pipe_colors(city)
     day_cubes(city, day)
     return time.perf_counter() - started
 

@@ -342,6 +342,36 @@
     return paintLamps();
   }
 
+  /* Colour modes of another layer (the water pipes): spec {layer, accessor, url, manifest};
+   * a mode's uint8 RGBA column (one value per vertex) swapped into the layer's accessor. */
+  async function colorLayer(spec, mode) {
+    state.layerColors = state.layerColors || {};
+    let colors = state.layerColors[spec.layer];
+    if (!colors) {
+      colors = state.layerColors[spec.layer] = {blob: fetch(spec.url).then(async (response) => {
+        if (!response.ok) throw new Error(`${spec.layer} colours: HTTP ${response.status}`);
+        const blob = await response.arrayBuffer();
+        if (blob.byteLength !== spec.manifest.byteLength) {
+          throw new Error(`${spec.layer} colours: got ${blob.byteLength} bytes, expected ${spec.manifest.byteLength}`);
+        }
+        return blob;
+      })};
+    }
+    colors.mode = mode;
+    const blob = await colors.blob;
+    if (state.loading) await state.loading;
+    const entry = state.layers[spec.layer];
+    if (!entry || colors.mode !== mode) return;  // a later choice wins
+    const d = spec.manifest.modes[mode] || Object.values(spec.manifest.modes)[0];
+    const attributes = Object.assign({}, entry.data.attributes, {
+      [spec.accessor]: {value: typed(blob, d.color), size: 4, normalized: true},
+    });
+    entry.data = Object.assign({}, entry.data, {attributes});
+    entry.layer = entry.layer.clone({data: entry.data});
+    entry.colorMode = mode;
+    redraw();
+  }
+
   /* Test and tooling hook: page position of (lon, lat) in the current view. */
   function project(lon, lat) {
     if (!state.deck) return null;
@@ -509,6 +539,14 @@
           window.dash_clientside.set_props("lamp-color-status", {children: "Lamp colours failed: " + err});
         });
         return window.dash_clientside.no_update;  // the status is set once the colours are in
+      },
+      /* mode of the water pipes' colours (velocity, flow, pressure, age). */
+      layerColors: function (mode, bundle) {
+        if (!state.deck || !bundle || !bundle.pipeColors) return window.dash_clientside.no_update;
+        colorLayer(bundle.pipeColors, mode).catch((err) => {
+          console.warn("Madina Twin could not colour the pipes:", err);
+        });
+        return window.dash_clientside.no_update;
       },
       togglePlay: function (_clicks, stopped) {
         return stopped ? [false, "⏸ Pause"] : [true, "▶ Play"];

@@ -6,12 +6,15 @@ Values come from the stored network (`data.water_network`) and its solved ordina
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 
 from data.city import City
 from data.water_network import REQUIRED_PRESSURE_M, load_water_network
+from layers.codec import BlobWriter, PackedLayer
 from layers.geometry import line_vertices, point_positions, polygon_rings
 from layers.hexagons import PALETTE
 from layers.lamp_colors import ColorMode
@@ -293,3 +296,32 @@ def dma_layer(city: City) -> LayerSpec:
         ),
         visible=False,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def packed_pipe_colors(city_name: str) -> PackedLayer:
+    """The pipes' colour modes, one uint8 RGBA column per mode expanded to path vertices."""
+    from data.city import load_city
+
+    city = load_city(city_name)
+    modes = pipe_color_modes(city)
+    _, starts = line_vertices(load_water_network(city_name).pipes)
+    counts = np.diff(starts.astype(np.int64))
+    writer = BlobWriter()
+    manifest = {
+        "modes": {
+            name: {
+                "title": mode.title,
+                "legendTitle": mode.legend_title,
+                "legend": mode.legend,
+                "color": {
+                    **writer.add(np.ascontiguousarray(np.repeat(mode.colors, counts, axis=0))),
+                    "size": 4,
+                },
+            }
+            for name, mode in modes.items()
+        }
+    }
+    blob = writer.getvalue()
+    manifest["byteLength"] = len(blob)
+    return PackedLayer(manifest=manifest, blob=blob)

@@ -23,6 +23,7 @@ from layers.details import (
 )
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 from layers.lamp_colors import packed_lamp_colors
+from layers.water import packed_pipe_colors
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
 
@@ -50,6 +51,12 @@ def twin_bundle(city_name: str, day: str) -> dict:
         "lampColors": {
             "url": f"/api/lamps/{city_name}/colors.bin",
             "manifest": packed_lamp_colors(city_name, day).manifest,
+        },
+        "pipeColors": {
+            "layer": "water-pipes",
+            "accessor": "getColor",
+            "url": f"/api/water/{city_name}/pipe-colors.bin",
+            "manifest": packed_pipe_colors(city_name).manifest,
         },
     }
 
@@ -127,6 +134,22 @@ def _lamp_color_control(colors: dict) -> html.Div:
     )
 
 
+def _pipe_color_control(colors: dict) -> html.Div:
+    """How the water pipes are coloured (modes from `layers.water`)."""
+    modes = colors["modes"]
+    return html.Div(
+        [
+            html.Label("Colour water pipes by", htmlFor="pipe-color"),
+            dcc.Dropdown(
+                options=[{"label": m["title"], "value": key} for key, m in modes.items()],
+                value=next(iter(modes)),
+                clearable=False,
+                id="pipe-color",
+            ),
+        ]
+    )
+
+
 def _sources(city_meta: dict) -> html.Div:
     items = [
         html.Li(
@@ -180,6 +203,7 @@ def layout(**_query: str) -> html.Div:
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
                     _lamp_color_control(bundle["lampColors"]["manifest"]),
+                    _pipe_color_control(bundle["pipeColors"]["manifest"]),
                     _telemetry_controls(day),
                     studio_panel(city_name, day),
                     network_panel(city_name, day),
@@ -245,6 +269,14 @@ dash.clientside_callback(
 
 
 dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="layerColors"),
+    Output("pipe-color", "title"),
+    Input("pipe-color", "value"),
+    Input("twin-bundle", "data"),
+)
+
+
+dash.clientside_callback(
     ClientsideFunction(namespace="madina", function_name="hexagons"),
     Output("hex-status", "children"),
     Input("hex-manifest", "data"),
@@ -285,6 +317,7 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     Input("twin-bundle", "data"),
     Input("hex-view", "data"),
     Input("lamp-color", "value"),
+    Input("pipe-color", "value"),
     State("hex-manifest", "data"),
 )
 def show_legends(
@@ -292,6 +325,7 @@ def show_legends(
     bundle: dict | None,
     hex_view: dict | None,
     lamp_color: str | None = None,
+    pipe_color: str | None = None,
     hexagons: dict | None = None,
 ) -> list[html.Div]:
     """A legend for every visible layer, top layer first.
@@ -303,8 +337,10 @@ def show_legends(
     shown = set(shown or [])
     colors = bundle["lampColors"]["manifest"]
     mode = {**colors["modes"], "dimming": colors["dimming"]}.get(lamp_color or "technology")
+    pipes = bundle["pipeColors"]["manifest"]["modes"].get(pipe_color or "", {})
+    modes = {"lamps": mode or {}, "water-pipes": pipes}
     blocks = [
-        legend_block({**m, **(mode or {})} if m["id"] == "lamps" else m)
+        legend_block({**m, **modes.get(m["id"], {})})
         for m in reversed(bundle["layers"])
         if m["id"] in shown
     ]

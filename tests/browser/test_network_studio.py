@@ -30,6 +30,13 @@ def test_network_layers_show_with_units_in_their_legends(twin_page, map_pixels):
     changed = (abs(before.astype(int) - after.astype(int)).sum(axis=2) > 30).mean()
     assert changed > 0.05, f"the network layers changed only {changed:.2%} of the map"
 
+    # the pipes recolour by laying year, their legend with them
+    twin_page.locator("#pipe-color").click()
+    twin_page.get_by_role("option", name="Laying year").click()
+    twin_page.wait_for_function("madinaTwin.state.layers['water-pipes'].colorMode === 'age'")
+    twin_page.locator("#legend-water-pipes").filter(has_text="before 1975").wait_for()
+    assert "Water pipes by laying year" in twin_page.locator("#legend-water-pipes").inner_text()
+
 
 def test_a_feeder_outage_runs_and_plays_back(twin_page):
     _open_studio(twin_page, "Feeder / transformer outage (electricity)")
