@@ -26,6 +26,7 @@ from data.water_network import read_water_network, run_hydraulics, water_dir
 from simulation.water import (
     PipeBreakScenario,
     PressureScenario,
+    _baseline_day,
     baseline_day,
     run_pipe_break,
     run_pressure_management,
@@ -116,7 +117,7 @@ def main() -> None:
     print(f"  staged run gives the same pressures as run_hydraulics: {same}")
 
     def baseline_uncached():
-        baseline_day.cache_clear()
+        _baseline_day.cache_clear()
         return baseline_day(city.name)
 
     base_s, base = timed(baseline_uncached, args.sim_repeat)

@@ -302,6 +302,7 @@ def _connect_dmas(pipes, junctions, u, v, trunk_node, sources, xy) -> None:
     unit_peak = pd.Series(demand_lps).groupby(root).sum()
     candidates = np.flatnonzero(role == "boundary")
     opened: dict[int, tuple[str, int]] = {}  # pipe -> (role, junction on the fed side)
+    valves = _PrvNodes()
     while True:
         grown = False
         # Trunk-to-DMA connections from a supplied trunk become PRV inlets of the DMA unit.
@@ -317,9 +318,12 @@ def _connect_dmas(pipes, junctions, u, v, trunk_node, sources, xy) -> None:
             need = int(np.clip(np.ceil(unit_peak.get(unit, 0) / INLET_PEAK_LPS), 1, MAX_INLETS))
             fed = np.where(trunk_node[u[links]], v[links], u[links])
             for i in _spread(list(range(len(links))), xy[fed], need):
-                opened[links[i]] = ("inlet", fed[i])
-            supplied.add(unit)
-            grown = True
+                other = u[links[i]] + v[links[i]] - fed[i]
+                if valves.allows(other, fed[i]):
+                    opened[links[i]] = ("inlet", fed[i])
+                    valves.add(other, fed[i])
+                    supplied.add(unit)
+                    grown = True
         if not grown:
             # No trunk nearby: one pipe from a supplied neighbour per unit, a PRV between two
             # DMAs (a cascade, metered like any inlet), a plain pipe into a trunk fragment.
@@ -329,8 +333,13 @@ def _connect_dmas(pipes, junctions, u, v, trunk_node, sources, xy) -> None:
                 ra, rb = root[u[k]], root[v[k]]
                 if (ra in supplied) != (rb in supplied):
                     fed = v[k] if ra in supplied else u[k]
+                    other = u[k] + v[k] - fed
                     between_dmas = not (trunk_node[u[k]] or trunk_node[v[k]])
-                    opened[k] = ("inlet" if between_dmas else "transfer", fed)
+                    if between_dmas and valves.allows(other, fed):
+                        opened[k] = ("inlet", fed)
+                        valves.add(other, fed)
+                    else:
+                        opened[k] = ("transfer", fed)
                     supplied.add(root[fed])
                     grown = True
         if not grown:
@@ -349,6 +358,21 @@ def _connect_dmas(pipes, junctions, u, v, trunk_node, sources, xy) -> None:
     pipes["role"] = role
     pipes["status"] = np.where(role == "boundary", "closed", "open")
     junctions["supplied"] = np.isin(root, list(supplied))
+
+
+class _PrvNodes:
+    """Ends of the PRVs placed so far: EPANET refuses PRVs in series or sharing an outlet."""
+
+    def __init__(self) -> None:
+        self.starts: set[int] = set()
+        self.ends: set[int] = set()
+
+    def allows(self, start: int, end: int) -> bool:
+        return end not in self.ends and end not in self.starts and start not in self.ends
+
+    def add(self, start: int, end: int) -> None:
+        self.starts.add(start)
+        self.ends.add(end)
 
 
 def _size_pipes(pipes, junctions, u, v, sources) -> None:
@@ -518,6 +542,9 @@ def _calibrate_leakage(pipes, junctions, sources) -> tuple[np.ndarray, dict]:
     """Emitter coefficients giving the target yield (billed / produced), two EPANET runs."""
     weights = leak_weights(pipes, junctions)
     demand_m3 = junctions["population"].sum() * CONSUMPTION_L_PER_DAY / 1000
+    if demand_m3 <= 0 or weights.sum() <= 0:  # nobody to serve, or no distribution pipe
+        return np.zeros(len(junctions)), {"produced_m3": 0.0, "billed_m3": 0.0,
+                                          "leaked_m3": 0.0, "yield": float("nan")}  # fmt: skip
     target_leak = demand_m3 * (1 - NETWORK_YIELD) / NETWORK_YIELD
     mean_pressure_guess = 35.0
     coeff = weights * target_leak / 86400 / mean_pressure_guess**LEAKAGE_EXPONENT / weights.sum()
@@ -584,7 +611,12 @@ def build_water_network(city: City, folder: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "water.inp"
         wntr.network.write_inpfile(wn, str(plain), units="LPS")
-        with open(plain, "rb") as src, gzip.open(folder / INP_FILE, "wb", compresslevel=9) as dst:
+        # no name, no timestamp in the gzip header: the same network gives the same bytes
+        with (
+            open(plain, "rb") as src,
+            open(folder / INP_FILE, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as dst,
+        ):
             shutil.copyfileobj(src, dst)
     source_rows = gpd.GeoDataFrame(
         {

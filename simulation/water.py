@@ -257,9 +257,13 @@ def _solve(city: str, wn, day: str, extra=()) -> tuple[HydraulicDay, object]:
     return solved, results
 
 
-@functools.lru_cache(maxsize=2)
 def baseline_day(city: str, day: str = DEFAULT_DAY) -> HydraulicDay:
-    """The stored network's ordinary day (cached per process)."""
+    """The stored network's ordinary day (cached per process, per city and day)."""
+    return _baseline_day(city, str(day))
+
+
+@functools.lru_cache(maxsize=2)
+def _baseline_day(city: str, day: str) -> HydraulicDay:
     network = load_water_network(city)
     return _solve(city, network.model(), day)[0]
 
