@@ -466,3 +466,30 @@ dash.clientside_callback(
     State("ns-frame", "max"),
     prevent_initial_call=True,
 )
+
+
+@callback(
+    Output("ns-pipes", "value"),
+    Output("ns-transformer", "value"),
+    Output("ns-element", "value"),
+    Input("selected-feature", "data"),
+    State("ns-pipes", "value"),
+    prevent_initial_call=True,
+)
+def pick_from_map(selection: dict | None, pipes: str | None) -> tuple:
+    """A clicked pipe joins the burst list; a clicked station becomes the element that trips."""
+    no = dash.no_update
+    if not selection or not selection.get("id"):
+        return no, no, no
+    layer, feature = selection.get("layer"), str(selection["id"])
+    if layer == "water-pipes":
+        chosen = [p.strip() for p in (pipes or "").split(",") if p.strip()]
+        if feature not in chosen:
+            chosen.append(feature)
+        return ", ".join(chosen), no, no
+    if layer == "power-stations":
+        kind = (selection.get("fields") or {}).get("kind", "")
+        if kind == "substation":
+            return no, "", feature
+        return no, feature, no
+    return no, no, no

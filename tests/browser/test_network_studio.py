@@ -90,3 +90,25 @@ def test_a_pipe_break_leaves_its_segment_without_water(twin_page):
     )
     legend = twin_page.locator("#legend-hexagons").inner_text()
     assert "People without water (people)" in legend, legend
+
+
+def test_a_clicked_pipe_shows_its_figures_and_joins_the_burst_list(twin_page):
+    for title in ("Buildings", "Light points", "Lamp faults"):
+        twin_page.locator("#layer-toggles").get_by_label(title, exact=False).first.uncheck()
+    twin_page.locator("#layer-toggles").get_by_label("Water pipes").check()
+    _open_studio(twin_page, "Pipe break (water)")
+    twin_page.wait_for_timeout(1000)
+    target = twin_page.evaluate("madinaTwin.findPickable('water-pipes', 4000)")
+    assert target, "no water pipe is pickable in the default view"
+    pipe_id = twin_page.evaluate(
+        "madinaTwin.fieldValue(madinaTwin.state.layers['water-pipes'], 'link_id', "
+        f"{target['index']})"
+    )
+    twin_page.mouse.click(target["x"], target["y"])
+    card = twin_page.locator("#details-card")
+    card.filter(has_text=pipe_id).wait_for(timeout=30_000)
+    text = card.inner_text()
+    assert f"Pipe {pipe_id}" in text and "mm" in text and "L/s" in text, text
+    twin_page.wait_for_function(
+        f"document.querySelector('#ns-pipes').value.includes('{pipe_id}')", timeout=10_000
+    )

@@ -95,14 +95,11 @@ def test_a_build_rebuilds_the_networks_beside_the_bundle(tmp_path, capsys):
     power = load_power_network(city)
     assert (out / "power.json").is_file()
     assert set(power.connections["building_id"]) <= set(city.buildings["building_id"])
-    # The water network is built, or named with the command that rebuilds it (exit status 1,
-    # the bundle stays written): its generator does not handle every small extract yet.
-    if status == 0:
-        water = read_water_network("city", out)
-        assert set(water.pipes["road_id"]) <= set(city.roads["road_id"])
-    else:
-        assert status == 1
-        assert "python -m data.water_network city" in capsys.readouterr().err
+    assert status == 0, capsys.readouterr().err
+    water = read_water_network("city", out)
+    assert set(water.pipes["road_id"]) <= set(city.roads["road_id"])
+    assert water.junctions["supplied"].all() and len(water.dmas) >= 1
+    assert water.model().num_junctions == len(water.junctions)
 
 
 def test_builds_repeat_exactly(tmp_path):
