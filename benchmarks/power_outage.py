@@ -11,22 +11,14 @@ Printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
+
+from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
 from data.city import DEFAULT_CITY, load_city
 from data.power_network import _load, build_power_network, load_power_network
 from simulation.power import OutageScenario, run_outage
 from simulation.power_flow import load_flow
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    runs, out = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        out = fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs), out
 
 
 def main() -> None:

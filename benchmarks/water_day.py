@@ -13,13 +13,13 @@ asserted.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import wntr
+from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
 from data.city import DEFAULT_CITY, load_city
 from data.water_network import read_water_network, run_hydraulics, water_dir
@@ -33,15 +33,6 @@ from simulation.water import (
 )
 
 HOURS = 24
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    runs, out = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        out = fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs), out
 
 
 def epanet_stages(wn) -> tuple[dict[str, float], object]:

@@ -148,26 +148,32 @@ def dimming_legend() -> list[dict]:
     return [*rows, {"label": "off (daylight)", "color": [*OFF_COLOR, 255]}]
 
 
-def pack_color_modes(modes: dict[str, ColorMode]) -> PackedLayer:
-    """Manifest (titles, legends, column descriptors) + blob of the colour columns."""
+def pack_color_modes(
+    modes: dict[str, ColorMode], *, vertex_counts: np.ndarray | None = None, extra=None
+) -> PackedLayer:
+    """Manifest (titles, legends, column descriptors) + blob of the colour columns.
+
+    ``vertex_counts``: for path layers, each row's colour repeated over its vertices.
+    ``extra`` joins the manifest as it is.
+    """
     writer = BlobWriter()
+
+    def column(colors: np.ndarray) -> dict:
+        if vertex_counts is not None:
+            colors = np.repeat(colors, vertex_counts, axis=0)
+        return {**writer.add(np.ascontiguousarray(colors, np.uint8)), "size": 4}
+
     manifest = {
         "modes": {
             name: {
                 "title": mode.title,
                 "legendTitle": mode.legend_title,
                 "legend": mode.legend,
-                "color": {**writer.add(np.ascontiguousarray(mode.colors, np.uint8)), "size": 4},
+                "color": column(mode.colors),
             }
             for name, mode in modes.items()
         },
-        "dimming": {
-            "title": "Dimming (scenario playback)",
-            "legendTitle": "Light points by dimming level at the played frame",
-            "legend": dimming_legend(),
-            "classes": [[lowest, [*color, 255]] for lowest, color in DIMMING_CLASSES],
-            "off": [*OFF_COLOR, 255],
-        },
+        **(extra or {}),
     }
     blob = writer.getvalue()
     manifest["byteLength"] = len(blob)
@@ -177,4 +183,16 @@ def pack_color_modes(modes: dict[str, ColorMode]) -> PackedLayer:
 @functools.lru_cache(maxsize=4)
 def packed_lamp_colors(city: str, day: str) -> PackedLayer:
     """The lamp colour modes of ``city`` on ``day`` (cached per process)."""
-    return pack_color_modes(color_modes(load_city(city), lamp_day(city, day)))
+    modes = color_modes(load_city(city), lamp_day(city, day))
+    return pack_color_modes(modes, extra={"dimming": dimming_mode()})
+
+
+def dimming_mode() -> dict:
+    """The "dimming" colour mode, painted in the browser from a playing scenario's levels."""
+    return {
+        "title": "Dimming (scenario playback)",
+        "legendTitle": "Light points by dimming level at the played frame",
+        "legend": dimming_legend(),
+        "classes": [[lowest, [*color, 255]] for lowest, color in DIMMING_CLASSES],
+        "off": [*OFF_COLOR, 255],
+    }

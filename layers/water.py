@@ -14,10 +14,10 @@ import pydeck as pdk
 
 from data.city import City
 from data.water_network import REQUIRED_PRESSURE_M, load_water_network
-from layers.codec import BlobWriter, PackedLayer
+from layers.codec import PackedLayer
 from layers.geometry import line_vertices, point_positions, polygon_rings
 from layers.hexagons import PALETTE
-from layers.lamp_colors import ColorMode
+from layers.lamp_colors import ColorMode, pack_color_modes
 from layers.spec import LayerSpec, LegendEntry
 from simulation.water import HydraulicDay, baseline_day
 
@@ -306,22 +306,4 @@ def packed_pipe_colors(city_name: str) -> PackedLayer:
     city = load_city(city_name)
     modes = pipe_color_modes(city)
     _, starts = line_vertices(load_water_network(city_name).pipes)
-    counts = np.diff(starts.astype(np.int64))
-    writer = BlobWriter()
-    manifest = {
-        "modes": {
-            name: {
-                "title": mode.title,
-                "legendTitle": mode.legend_title,
-                "legend": mode.legend,
-                "color": {
-                    **writer.add(np.ascontiguousarray(np.repeat(mode.colors, counts, axis=0))),
-                    "size": 4,
-                },
-            }
-            for name, mode in modes.items()
-        }
-    }
-    blob = writer.getvalue()
-    manifest["byteLength"] = len(blob)
-    return PackedLayer(manifest=manifest, blob=blob)
+    return pack_color_modes(modes, vertex_counts=np.diff(starts.astype(np.int64)))

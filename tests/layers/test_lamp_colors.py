@@ -8,7 +8,7 @@ from data.lamp_day import LAMP_STATES, OK, OUT, lamp_day
 from layers.catalog import build_layer
 from layers.codec import pack_layer
 from layers.details import feature_details, lamp_day_rows
-from layers.lamp_colors import STATE_COLORS, color_modes, pack_color_modes, wattage_colors
+from layers.lamp_colors import STATE_COLORS, color_modes, packed_lamp_colors, wattage_colors
 from tests.conftest import TELEMETRY_DAY
 
 
@@ -18,7 +18,7 @@ def today(city_name):
 
 
 def test_every_mode_colours_every_lamp_with_a_legend_entry_for_each_colour(city, today):
-    packed = pack_color_modes(color_modes(city, today))
+    packed = packed_lamp_colors(city.name, TELEMETRY_DAY)
     assert set(packed.manifest["modes"]) == {"technology", "wattage", "state", "energy"}
     for name, mode in packed.manifest["modes"].items():
         d = mode["color"]
