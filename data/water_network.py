@@ -118,7 +118,7 @@ class WaterNetwork:
     junctions: gpd.GeoDataFrame  # junction_id, node_id, elevation_m, dma_id, population, ...
     dmas: gpd.GeoDataFrame  # dma_id, n_inlets, population, demand_m3_day, geometry
     valves: gpd.GeoDataFrame  # valve_id, link_id, node_id, geometry
-    sources: gpd.GeoDataFrame  # junction_id (RES-n), node_id, elevation_m, geometry
+    sources: gpd.GeoDataFrame  # junction_id (RES-n), node_id, elevation_m, head_m, geometry
 
     def model(self) -> wntr.network.WaterNetworkModel:
         """A fresh WNTR model read from the stored .inp (callers may change it freely)."""
@@ -444,6 +444,10 @@ def _spread(links: list[int], points: np.ndarray, n: int) -> list[int]:
 def _model(pipes, junctions, sources, emitter_c: np.ndarray) -> wntr.network.WaterNetworkModel:
     """The WNTR model of a layout; ``emitter_c`` per junction (m3/s per m of pressure**N)."""
     wn = wntr.network.WaterNetworkModel()
+    wn.title = [
+        "Madina Twin water distribution network (synthetic, generated from the city bundle)",
+        "Rebuild: python -m data.water_network <city>; see data/water_network.py",
+    ]
     wn.options.time.duration = 24 * 3600
     wn.options.time.hydraulic_timestep = 3600
     wn.options.time.pattern_timestep = 3600
@@ -471,9 +475,7 @@ def _model(pipes, junctions, sources, emitter_c: np.ndarray) -> wntr.network.Wat
         )
         if emitter_c[k] > 0:
             wn.get_node(row.junction_id).emitter_coefficient = float(emitter_c[k])
-    elevation = junctions["elevation_m"].to_numpy()
-    head = float(elevation[junctions["dma_id"].to_numpy() == "trunk"].max())
-    head += SOURCE_HEAD_ABOVE_HIGHEST_M
+    head = source_head(junctions)
     for i, node in enumerate(sources):
         name = f"RES-{i + 1}"
         wn.add_reservoir(name, base_head=head, coordinates=(float(lon[node]), float(lat[node])))
@@ -493,6 +495,15 @@ def _model(pipes, junctions, sources, emitter_c: np.ndarray) -> wntr.network.Wat
             initial_status="CLOSED" if row.status == "closed" else "OPEN",
         )  # fmt: skip
     return wn
+
+
+def source_head(junctions: pd.DataFrame) -> float:
+    """The reservoirs' common water level (m): above the highest trunk junction."""
+    elevation = junctions["elevation_m"].to_numpy()
+    trunk = junctions["dma_id"].to_numpy() == "trunk"
+    return float(elevation[trunk].max() if trunk.any() else elevation.max()) + (
+        SOURCE_HEAD_ABOVE_HIGHEST_M
+    )
 
 
 def _prv_settings(pipes, junctions) -> dict[str, float]:
@@ -623,6 +634,7 @@ def build_water_network(city: City, folder: Path) -> dict:
             "junction_id": [f"RES-{i + 1}" for i in range(len(sources))],
             "node_id": junctions["node_id"].to_numpy()[sources],
             "elevation_m": junctions["elevation_m"].to_numpy()[sources],
+            "head_m": source_head(junctions),
             "kind": "reservoir",
         },
         geometry=junctions.geometry.values[sources],

@@ -22,7 +22,7 @@ from layers.lamps import lamp_layer
 from layers.power import feeder_layer, station_layer
 from layers.roads import road_layer
 from layers.spec import LayerSpec
-from layers.water import dma_layer, node_layer, pipe_layer
+from layers.water import dma_layer, node_layer, pipe_layer, source_layer
 
 
 def _city_only(builder: Callable[[City], LayerSpec]) -> Callable[[City, str], LayerSpec]:
@@ -38,6 +38,7 @@ LAYER_BUILDERS: dict[str, Callable[[City, str], LayerSpec]] = {
     "power-lines": _city_only(feeder_layer),
     "buildings": _city_only(building_layer),
     "water-nodes": _city_only(node_layer),
+    "water-sources": _city_only(source_layer),
     "circuits": _city_only(circuit_layer),
     "cabinets": _city_only(cabinet_layer),
     "power-stations": _city_only(station_layer),

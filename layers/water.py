@@ -307,3 +307,54 @@ def packed_pipe_colors(city_name: str) -> PackedLayer:
     modes = pipe_color_modes(city)
     _, starts = line_vertices(load_water_network(city_name).pipes)
     return pack_color_modes(modes, vertex_counts=np.diff(starts.astype(np.int64)))
+
+
+SOURCES_ID = "water-sources"
+SOURCE_COLOR = (30, 120, 220)
+
+
+def source_layer(city: City) -> LayerSpec:
+    """Reservoirs as blue 3D columns standing as high as their water level above ground."""
+    net = load_water_network(city.name)
+    sources = net.sources
+    day = baseline_day(city.name)
+    mains = [f"{name}-MAIN" for name in sources["junction_id"]]
+    sent = day.flow_m3h.reindex(columns=mains).fillna(0.0).sum().to_numpy()
+    head = sources["head_m"].to_numpy(float)
+    above = head - sources["elevation_m"].to_numpy()
+    deck_layer = pdk.Layer(
+        "ColumnLayer",
+        id=SOURCES_ID,
+        pickable=True,
+        extruded=True,
+        disk_resolution=16,
+        radius=90,
+        elevation_scale=1,
+        auto_highlight=True,
+        highlight_color=[255, 255, 255, 200],
+    )
+    return LayerSpec(
+        id=SOURCES_ID,
+        title="Water reservoirs",
+        deck_layer=deck_layer,
+        length=len(sources),
+        attributes={
+            "getPosition": point_positions(sources),
+            "getElevation": np.maximum(above, 5.0),
+            "getFillColor": np.tile(np.array([*SOURCE_COLOR, 255], np.uint8), (len(sources), 1)),
+        },
+        fields={
+            "reservoir_id": sources["junction_id"],
+            "ground_m": sources["elevation_m"].round(1),
+            "water_level_m": np.round(head, 1),
+            "outflow_m3_day": np.round(sent, 0),
+        },
+        tooltip=(
+            "Reservoir {reservoir_id}\nwater level {water_level_m} m (ground {ground_m} m)\n"
+            "sends {outflow_m3_day} m³/day"
+        ),
+        id_field="reservoir_id",
+        legend_title="Water reservoirs (column height: water level above ground)",
+        legend=(LegendEntry("Reservoir feeding the trunk mains", (*SOURCE_COLOR, 255)),),
+        visible=False,
+    )

@@ -30,6 +30,7 @@ def test_every_layer_has_one_row_per_feature(city, specs):
         "water-dmas": len(water.dmas),
         "water-pipes": len(water.pipes),
         "water-nodes": len(water.junctions),
+        "water-sources": len(water.sources),
         "power-lines": len(power.lines),
         "power-stations": len(power.substations) + len(power.transformers),
     }

@@ -17,6 +17,7 @@ from layers.water import (
     dma_flows,
     packed_pipe_colors,
     pipe_layer,
+    source_layer,
 )
 from simulation.water import baseline_day
 
@@ -78,3 +79,16 @@ def test_pipe_tooltips_carry_units_and_the_peak_hour(city):
     assert spec.id_field == "link_id" and not spec.visible
     ids = decode_field(pack_layer(spec).manifest["fields"]["link_id"], pack_layer(spec).blob)
     assert ids[:3] == list(load_water_network(city.name).pipes["link_id"][:3])
+
+
+def test_reservoir_columns_stand_as_high_as_their_water_level(city):
+    net = load_water_network(city.name)
+    spec = source_layer(city)
+    heights = spec.attributes["getElevation"]
+    expected = net.sources["head_m"].to_numpy() - net.sources["elevation_m"].to_numpy()
+    assert np.allclose(heights, expected) and (heights > 0).all()
+    balance = baseline_day(city.name).balance
+    assert float(np.sum(spec.fields["outflow_m3_day"])) == pytest.approx(
+        balance["produced_m3"], rel=0.005
+    )
+    assert "m³/day" in spec.tooltip
