@@ -177,7 +177,7 @@
 
   function visibleIds() {
     if (state.visible) return state.visible;
-    return new Set(state.order.filter((id) => state.layers[id].manifest.visible));
+    return new Set(state.bundle.layers.filter((m) => m.visible).map((m) => m.id));
   }
 
   function hexColor(value, breaks, colors) {
@@ -343,25 +343,41 @@
   }
 
   /* Colour modes of another layer (the water pipes): spec {layer, accessor, url, manifest};
-   * a mode's uint8 RGBA column (one value per vertex) swapped into the layer's accessor. */
+   * a mode's uint8 RGBA column (one value per vertex) swapped into the layer's accessor.
+   * The colours are fetched only once the layer is shown in a mode other than its own. */
   async function colorLayer(spec, mode) {
     state.layerColors = state.layerColors || {};
-    let colors = state.layerColors[spec.layer];
-    if (!colors) {
-      colors = state.layerColors[spec.layer] = {blob: fetch(spec.url).then(async (response) => {
-        if (!response.ok) throw new Error(`${spec.layer} colours: HTTP ${response.status}`);
-        const blob = await response.arrayBuffer();
-        if (blob.byteLength !== spec.manifest.byteLength) {
-          throw new Error(`${spec.layer} colours: got ${blob.byteLength} bytes, expected ${spec.manifest.byteLength}`);
-        }
-        return blob;
-      })};
-    }
+    const colors = state.layerColors[spec.layer] || (state.layerColors[spec.layer] = {});
     colors.mode = mode;
-    const blob = await colors.blob;
-    if (state.loading) await state.loading;
-    const entry = state.layers[spec.layer];
-    if (!entry || colors.mode !== mode) return;  // a later choice wins
+    colors.spec = spec;
+    if (state.layers[spec.layer]) await paintLayer(spec.layer);
+  }
+
+  function colorsBlob(colors) {
+    colors.blob = colors.blob || fetch(colors.spec.url).then(async (response) => {
+      const spec = colors.spec;
+      if (!response.ok) throw new Error(`${spec.layer} colours: HTTP ${response.status}`);
+      const blob = await response.arrayBuffer();
+      if (blob.byteLength !== spec.manifest.byteLength) {
+        throw new Error(`${spec.layer} colours: got ${blob.byteLength} bytes, expected ${spec.manifest.byteLength}`);
+      }
+      return blob;
+    });
+    return colors.blob;
+  }
+
+  /* Paint a fetched layer in its chosen colour mode (the layer's own colours are the first). */
+  async function paintLayer(layerId) {
+    const colors = state.layerColors[layerId], mode = colors.mode, spec = colors.spec;
+    let entry = state.layers[layerId];
+    if (!entry) return;
+    if (!entry.colorMode && mode === Object.keys(spec.manifest.modes)[0]) {
+      entry.colorMode = mode;  // as built: nothing to fetch
+      return;
+    }
+    const blob = await colorsBlob(colors);
+    entry = state.layers[layerId];
+    if (colors.mode !== mode) return;  // a later choice wins
     const d = spec.manifest.modes[mode] || Object.values(spec.manifest.modes)[0];
     const attributes = Object.assign({}, entry.data.attributes, {
       [spec.accessor]: {value: typed(blob, d.color), size: 4, normalized: true},
@@ -408,23 +424,46 @@
     return state.deck;
   }
 
+  async function fetchLayer(manifest) {
+    const response = await fetch(state.bundle.blobUrl.replace("{layer}", manifest.id));
+    if (!response.ok) throw new Error(`layer ${manifest.id}: HTTP ${response.status}`);
+    const blob = await response.arrayBuffer();
+    if (blob.byteLength !== manifest.byteLength) {
+      throw new Error(`layer ${manifest.id}: got ${blob.byteLength} bytes, expected ${manifest.byteLength}`);
+    }
+    const entry = {manifest, blob, data: binaryData(manifest, blob)};
+    entry.layer = makeLayer(entry, jsonConverter());
+    state.layers[manifest.id] = entry;
+    if (state.layerColors && state.layerColors[manifest.id]) await paintLayer(manifest.id);
+  }
+
+  /* A layer's columns are fetched the first time it is shown: the page opens with the
+   * visible layers only, the networks and the rest arrive when ticked. */
+  function ensureLayers(ids) {
+    state.fetching = state.fetching || {};
+    const jobs = state.bundle.layers
+      .filter((m) => ids.has(m.id))
+      .map((m) => {
+        if (state.layers[m.id]) return null;
+        if (!state.fetching[m.id]) state.fetching[m.id] = fetchLayer(m);
+        return state.fetching[m.id];
+      })
+      .filter(Boolean);
+    return Promise.all(jobs);
+  }
+
   async function load(bundle) {
     state.loadStartedAt = performance.now();
-    const converter = jsonConverter();
+    state.bundle = bundle;
     state.order = bundle.layers.map((m) => m.id);
-    await Promise.all(bundle.layers.map(async (manifest) => {
-      const response = await fetch(bundle.blobUrl.replace("{layer}", manifest.id));
-      if (!response.ok) throw new Error(`layer ${manifest.id}: HTTP ${response.status}`);
-      const blob = await response.arrayBuffer();
-      if (blob.byteLength !== manifest.byteLength) {
-        throw new Error(`layer ${manifest.id}: got ${blob.byteLength} bytes, expected ${manifest.byteLength}`);
-      }
-      const entry = {manifest, blob, data: binaryData(manifest, blob)};
-      entry.layer = makeLayer(entry, converter);
-      state.layers[manifest.id] = entry;
-    }));
+    await ensureLayers(visibleIds());
     state.ready = true;
     redraw();
+  }
+
+  function layerFailed(err) {
+    console.warn("Madina Twin could not load a layer:", err);
+    window.dash_clientside.set_props("twin-status", {children: "Layer failed to load: " + err});
   }
 
   /* Test and tooling hook: page position of a row's first vertex/position. */
@@ -499,6 +538,10 @@
           return "Loading layers…";
         }
         redraw();
+        if (state.bundle) {
+          const shownNow = state.visible;
+          ensureLayers(shownNow).then(redraw).catch(layerFailed);
+        }
         return window.dash_clientside.no_update;
       },
       /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour of the

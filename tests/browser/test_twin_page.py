@@ -16,8 +16,19 @@ def test_map_draws_the_city(twin_page, map_pixels):
     pixels = map_pixels(twin_page)
     assert drawn_fraction(pixels) > 0.2, "the city should cover a good part of the map"
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50, "shaded 3D city, not a flat fill"
+    # the page opens with the visible layers' columns; the others come when first ticked
     layers = twin_page.evaluate("Object.keys(madinaTwin.state.layers)")
-    assert sorted(layers) == sorted(LAYER_BUILDERS)
+    shown = twin_page.evaluate(
+        "madinaTwin.state.bundle.layers.filter(m => m.visible).map(m => m.id)"
+    )
+    assert sorted(layers) == sorted(shown) and set(shown) < set(LAYER_BUILDERS)
+    assert "water-pipes" not in layers
+    twin_page.locator("#layer-toggles").get_by_label("Water pipes").check()
+    twin_page.wait_for_function(
+        "madinaTwin.state.layers['water-pipes'] && madinaTwin.state.deck.props.layers"
+        ".some(l => l.id === 'water-pipes' && l.props.visible)",
+        timeout=60_000,
+    )
 
 
 def test_toggling_a_layer_changes_what_is_drawn(twin_page, map_pixels):
