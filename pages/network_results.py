@@ -1,0 +1,118 @@
+"""What a network what-if shows beside the map: its KPI table against today and its city chart.
+
+Formatting only (units in every label); the figures come from `simulation` results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+
+from data.water_network import load_water_network
+from layers.network_playback import MEAN_VARIABLES, NETWORK_DISPLAY
+from simulation.water import baseline_day
+
+
+def water_kpi_rows(city: str, result) -> list[tuple[str, str, str]]:
+    """(label, today, scenario) rows of a water what-if, units in the labels."""
+    k = result.kpis
+    base = baseline_day(city, result.scenario.day)
+    b = base.balance
+    people = load_water_network(city).junctions.set_index("junction_id")["population"]
+    demand = (people.reindex(base.pressure_m.columns) > 0).to_numpy()
+    base_pressure = float(base.pressure_m.to_numpy()[:, demand].mean())
+    return [
+        ("Network yield (billed / produced, %)", f"{100 * k.baseline_yield_share:.2f}",
+         f"{100 * k.yield_share:.2f}"),
+        ("Water produced (m³/day)", f"{b['produced_m3']:,.0f}", f"{k.produced_m3:,.0f}"),
+        ("Water billed (m³/day)", f"{b['billed_m3']:,.0f}", f"{k.billed_m3:,.0f}"),
+        ("Leakage (m³/day)", f"{b['leaked_m3']:,.0f}", f"{k.leaked_m3:,.0f}"),
+        ("Mean pressure at customers (m)", f"{base_pressure:.1f}", f"{k.mean_pressure_m:.1f}"),
+        ("People without water (worst hour)", "0", f"{k.people_without_water:,}"),
+        ("Buildings without water (worst hour)", "0", f"{k.buildings_without_water:,}"),
+        ("Person-hours without water", "0", f"{k.person_hours_without_water:,.0f}"),
+        ("Area losing ≥ 5 m of pressure (km²)", "0", f"{k.pressure_drop_area_km2:.2f}"),
+        ("Volume lost through bursts (m³)", "0", f"{k.volume_lost_m3:,.0f}"),
+    ]  # fmt: skip
+
+
+def outage_kpi_rows(result) -> list[tuple[str, str, str]]:
+    """(label, today, scenario) rows of an outage."""
+    k = result.kpis
+
+    def when(value) -> str:
+        if value is None:
+            return "—"
+        local = pd.Timestamp(value) + pd.Timedelta(hours=1)  # Africa/Casablanca, UTC+1
+        return f"{local:%d %b %H:%M}"
+
+    return [
+        ("Customers cut off", "0", f"{k.customers:,}"),
+        ("Buildings cut off", "0", f"{k.buildings:,}"),
+        ("Light points without power", "0", f"{k.lamps:,}"),
+        ("Lighting cabinets / transformers", "0", f"{k.cabinets:,} / {k.transformers:,}"),
+        ("Customer-minutes lost", "0", f"{k.customer_minutes_lost:,.0f}"),
+        ("SAIDI contribution (min)", "0", f"{k.saidi_min:.2f}"),
+        ("Energy not supplied (kWh)", "0", f"{k.energy_not_supplied_kwh:,.0f}"),
+        ("Lamp-hours dark at night", "0", f"{k.lamp_hours_dark:,.0f}"),
+        ("Customers back-fed over ties", "—", f"{k.customers_backfed:,}"),
+        ("Back-fed at / all restored at", "—", f"{when(k.backfeed_at)} / {when(k.restored_at)}"),
+    ]
+
+
+def kpi_table(rows: list[tuple[str, str, str]]) -> html.Table:
+    """Today vs the what-if, one row per KPI."""
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(""), html.Th("Today"), html.Th("What-if")])),
+            html.Tbody([html.Tr([html.Th(a), html.Td(b), html.Td(c)]) for a, b, c in rows]),
+        ],
+        className="details-table kpi-table",
+        id="ns-kpi-table",
+    )
+
+
+def series_of(cube, variable: str, labels: list[str]) -> dict:
+    """The city-wide figure of ``variable`` per frame (sum, or mean for pressures)."""
+    values = cube[variable].fillna(0.0)
+    total = values.mean("cell") if variable in MEAN_VARIABLES else values.sum("cell")
+    display = NETWORK_DISPLAY[variable]
+    return {
+        "labels": labels,
+        "values": [round(float(v), 2) for v in np.asarray(total)],
+        "title": display.title,
+        "unit": display.unit,
+        "how": "city mean" if variable in MEAN_VARIABLES else "city total",
+    }
+
+
+def chart(series: dict, frame: int = 0) -> go.Figure:
+    """The what-if's city figure per frame, with the playback cursor (shape 0)."""
+    fig = go.Figure(
+        go.Scatter(
+            x=list(range(len(series["values"]))),
+            y=series["values"],
+            text=series["labels"],
+            line={"color": "#50c8ff"},
+            hovertemplate="%{text}<br>%{y:,.1f} " + series["unit"],
+        )
+    )
+    fig.update_layout(
+        margin={"l": 55, "r": 10, "t": 10, "b": 30},
+        yaxis_title=f"{series['unit']} ({series['how']})",
+        template="plotly_dark",
+        shapes=[
+            {
+                "type": "line",
+                "x0": frame,
+                "x1": frame,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "white", "width": 1},
+            }
+        ],  # fmt: skip
+    )
+    return fig
