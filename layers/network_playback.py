@@ -20,13 +20,11 @@ from data.telemetry import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
 from simulation.power import OutageResult, OutageScenario, run_outage
-from simulation.water import (
+from simulation.water import WaterResult, run_pipe_break, run_pressure_management
+from simulation.water_scenarios import (
     PipeBreakScenario,
     PressureScenario,
-    WaterResult,
     WaterScenarioError,
-    run_pipe_break,
-    run_pressure_management,
     scenario_from_json,
 )
 

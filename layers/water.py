@@ -13,7 +13,8 @@ import pandas as pd
 import pydeck as pdk
 
 from data.city import City
-from data.water_network import REQUIRED_PRESSURE_M, load_water_network
+from data.water_model import REQUIRED_PRESSURE_M
+from data.water_network import load_water_network
 from layers.codec import PackedLayer
 from layers.geometry import line_vertices, point_positions, polygon_rings
 from layers.hexagons import PALETTE

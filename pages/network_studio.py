@@ -15,7 +15,8 @@ from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 from data.city import load_city
 from data.errors import MadinaError
 from data.power_network import load_power_network
-from data.water_network import CRITICAL_PRESSURE_M, load_water_network
+from data.water_model import CRITICAL_PRESSURE_M
+from data.water_network import load_water_network
 from layers.network_playback import (
     NETWORK_DISPLAY,
     POWER_VARIABLES,
@@ -26,7 +27,7 @@ from layers.network_playback import (
 )
 from pages.network_results import chart, kpi_table, outage_kpi_rows, series_of, water_kpi_rows
 from simulation.power import OutageScenario
-from simulation.water import PipeBreakScenario, PressureScenario
+from simulation.water_scenarios import PipeBreakScenario, PressureScenario
 
 KINDS = {
     "pipe_break": "Pipe break (water)",

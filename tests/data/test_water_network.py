@@ -6,14 +6,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from data.water_network import (
+from data.water_layout import (
     CATALOGUE_MM,
     DIAMETER_MM,
     SPOT_HEIGHTS,
-    WATER_FILES,
-    WaterNetworkError,
     demand_pattern,
     ground_elevation,
+)
+from data.water_network import (
+    WATER_FILES,
+    WaterNetworkError,
     load_water_network,
     read_water_network,
     valve_segments,

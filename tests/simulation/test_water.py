@@ -7,15 +7,10 @@ import numpy as np
 import pytest
 
 from data.telemetry import NETWORK_YIELD
-from data.water_network import REQUIRED_PRESSURE_M, load_water_network
-from simulation.water import (
-    PipeBreakScenario,
-    PressureScenario,
-    WaterScenarioError,
-    baseline_day,
-    run_pipe_break,
-    run_pressure_management,
-)
+from data.water_model import REQUIRED_PRESSURE_M
+from data.water_network import load_water_network
+from simulation.water import baseline_day, run_pipe_break, run_pressure_management
+from simulation.water_scenarios import PipeBreakScenario, PressureScenario, WaterScenarioError
 
 SEED_YIELD_BEFORE, SEED_YIELD_AFTER = 0.723, 0.7616
 
