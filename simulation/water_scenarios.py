@@ -23,7 +23,12 @@ class WaterScenarioError(MadinaError):
     """A water scenario names an unknown pipe or DMA, or a value out of range (names it)."""
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> None:
+def _check_range(name: str, value, low: float, high: float, *, whole: bool = False) -> None:
+    """A number (a whole one if ``whole``) within ``low``-``high``, else an error naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise WaterScenarioError(f"{name} = {value!r} is not a number")
+    if whole and float(value) != int(value):
+        raise WaterScenarioError(f"{name} = {value!r} must be a whole number")
     if not low <= value <= high:
         raise WaterScenarioError(f"{name} = {value!r} is outside {low} - {high}")
 
@@ -59,10 +64,11 @@ class PipeBreakScenario:
 
     def validate(self, network: WaterNetwork) -> None:
         """Raise `WaterScenarioError` naming the first bad field."""
-        _check_range("random_breaks", self.random_breaks, 0, MAX_BREAKS)
-        _check_range("start", self.start, 0, 23)
-        _check_range("isolation_h", self.isolation_h, 0, 12)
-        _check_range("repair_h", self.repair_h, 1, 23)
+        _check_range("random_breaks", self.random_breaks, 0, MAX_BREAKS, whole=True)
+        _check_range("seed", self.seed, 0, 2**32 - 1, whole=True)
+        _check_range("start", self.start, 0, 23, whole=True)
+        _check_range("isolation_h", self.isolation_h, 0, 12, whole=True)
+        _check_range("repair_h", self.repair_h, 1, 23, whole=True)
         _check_range("opening", self.opening, 0.05, 1.0)
         _check_day(self.day)
         if not self.pipes and not self.random_breaks:
@@ -117,6 +123,8 @@ class PressureScenario:
     def validate(self, network: WaterNetwork) -> None:
         """Raise `WaterScenarioError` naming the first bad field."""
         _check_range("critical_pressure_m", self.critical_pressure_m, REQUIRED_PRESSURE_M, 60)
+        if not isinstance(self.modulated, bool):
+            raise WaterScenarioError(f"modulated = {self.modulated!r} must be true or false")
         _check_day(self.day)
         known = set(network.dmas["dma_id"])
         for dma in self.dmas:
