@@ -119,7 +119,8 @@ def encode_field(values: pd.Series | np.ndarray, writer: BlobWriter) -> dict:
     """Encode one tooltip/details column compactly.
 
     Numbers become float32/int32 arrays; text becomes either a sequence (common prefix +
-    zero-padded number, e.g. ``CAS-L000001``) or a dictionary (unique values + integer codes).
+    number, zero-padded like ``CAS-L000001`` or plain like ``J31070``: width 0) or a dictionary
+    (unique values + integer codes).
     """
     series = pd.Series(values).reset_index(drop=True)
     if pd.api.types.is_bool_dtype(series):
@@ -144,10 +145,16 @@ def _as_sequence(text: pd.Series) -> tuple[str, int, np.ndarray] | None:
     parts = text.str.extract(_SEQUENTIAL_ID)
     if parts[0].isna().any() or parts[0].nunique() != 1:
         return None
-    widths = parts[1].str.len()
-    if widths.nunique() != 1 or int(widths.iloc[0]) > 9:
+    digits = parts[1]
+    widths = digits.str.len()
+    if int(widths.max()) > 9:
         return None
-    return str(parts[0].iloc[0]), int(widths.iloc[0]), parts[1].astype(np.uint32).to_numpy()
+    numbers = digits.astype(np.uint32).to_numpy()
+    if widths.nunique() == 1:  # zero-padded to one width (CAS-L000001)
+        return str(parts[0].iloc[0]), int(widths.iloc[0]), numbers
+    if (digits == pd.Series(numbers).astype(str)).all():  # plain numbers (J31070): width 0
+        return str(parts[0].iloc[0]), 0, numbers
+    return None
 
 
 def decode_field(descriptor: dict, blob: bytes) -> list:

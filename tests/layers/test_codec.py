@@ -20,7 +20,8 @@ def roundtrip(values):
         (pd.Series(["CAS-L000001", "CAS-L000002", "CAS-L000010"]), "sequence"),
         (pd.Series(["Rue 1", "Rue 2", "Rue 1", ""]), "dictionary"),
         (pd.Series(["A7", "A7"]), "dictionary"),  # duplicates are not a sequence
-        (pd.Series(["X1", "X22"]), "dictionary"),  # different widths
+        (pd.Series(["J1", "J22", "J31070"]), "sequence"),  # plain numbers: width 0
+        (pd.Series(["X01", "X22", "X305"]), "dictionary"),  # padded to different widths
         (pd.Series([True, False, True]), "bool"),
         (pd.Series([70, 150, 250]), "number"),
     ],
