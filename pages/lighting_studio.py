@@ -20,6 +20,7 @@ from layers.lighting_playback import (
     scenario_frames,
     scenario_result,
 )
+from pages.playback_controls import register_playback
 from simulation.lighting import RETROFIT_ORDERS, LightingScenario, ScenarioError, compare
 from simulation.lighting_plans import (
     PRESETS,
@@ -393,20 +394,4 @@ dash.clientside_callback(
     prevent_initial_call=True,
 )
 
-dash.clientside_callback(
-    ClientsideFunction(namespace="madina", function_name="togglePlay"),
-    Output("ls-tick", "disabled"),
-    Output("ls-play", "children"),
-    Input("ls-play", "n_clicks"),
-    State("ls-tick", "disabled"),
-    prevent_initial_call=True,
-)
-
-dash.clientside_callback(
-    ClientsideFunction(namespace="madina", function_name="nextFrame"),
-    Output("ls-frame", "value", allow_duplicate=True),
-    Input("ls-tick", "n_intervals"),
-    State("ls-frame", "value"),
-    State("ls-frame", "max"),
-    prevent_initial_call=True,
-)
+register_playback("ls")

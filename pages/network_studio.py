@@ -10,7 +10,7 @@ import urllib.parse
 
 import dash
 import flask
-from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from data.city import load_city
 from data.errors import MadinaError
@@ -26,6 +26,7 @@ from layers.network_playback import (
     scenario_json,
 )
 from pages.network_results import chart, kpi_table, outage_kpi_rows, series_of, water_kpi_rows
+from pages.playback_controls import register_playback
 from simulation.power import OutageScenario
 from simulation.water_scenarios import PipeBreakScenario, PressureScenario
 
@@ -339,23 +340,7 @@ def show_frame(frame: int | None, series: dict | None) -> tuple:
     return text, chart(series, k)
 
 
-dash.clientside_callback(
-    ClientsideFunction(namespace="madina", function_name="togglePlay"),
-    Output("ns-tick", "disabled"),
-    Output("ns-play", "children"),
-    Input("ns-play", "n_clicks"),
-    State("ns-tick", "disabled"),
-    prevent_initial_call=True,
-)
-
-dash.clientside_callback(
-    ClientsideFunction(namespace="madina", function_name="nextFrame"),
-    Output("ns-frame", "value", allow_duplicate=True),
-    Input("ns-tick", "n_intervals"),
-    State("ns-frame", "value"),
-    State("ns-frame", "max"),
-    prevent_initial_call=True,
-)
+register_playback("ns")
 
 
 @callback(
