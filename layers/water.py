@@ -57,6 +57,11 @@ def class_legend(breaks, unit: str, colors=PALETTE, *, first: str = "under") -> 
     return rows
 
 
+def legend_entries(rows: list[dict]) -> tuple[LegendEntry, ...]:
+    """Legend rows ({label, color}) as the spec's entries."""
+    return tuple(LegendEntry(r["label"], tuple(r["color"])) for r in rows)
+
+
 def _pipe_values(city: City, day: HydraulicDay) -> pd.DataFrame:
     net = load_water_network(city.name)
     pipes = net.pipes.set_index("link_id")
@@ -79,11 +84,12 @@ def _pipe_values(city: City, day: HydraulicDay) -> pd.DataFrame:
     )
 
 
-def pipe_color_modes(city: City) -> dict[str, ColorMode]:
+def pipe_color_modes(city: City, values: pd.DataFrame | None = None) -> dict[str, ColorMode]:
     """Every way to colour the pipes (first: the default); closed valves and PRVs fixed."""
     net = load_water_network(city.name)
     pipes = net.pipes
-    values = _pipe_values(city, baseline_day(city.name))
+    if values is None:
+        values = _pipe_values(city, baseline_day(city.name))
     fixed = [
         {"label": "PRV (DMA inlet)", "color": [*PRV_COLOR, 255]},
         {"label": "Closed boundary valve", "color": [*CLOSED_COLOR, 255]},
@@ -125,7 +131,7 @@ def pipe_layer(city: City) -> LayerSpec:
     net = load_water_network(city.name)
     pipes = net.pipes
     values = _pipe_values(city, baseline_day(city.name)).reindex(pipes["link_id"])
-    default = next(iter(pipe_color_modes(city).values()))
+    default = next(iter(pipe_color_modes(city, values).values()))
     vertices, starts = line_vertices(pipes)
     deck_layer = pdk.Layer(
         "PathLayer",
@@ -177,7 +183,7 @@ def pipe_layer(city: City) -> LayerSpec:
         ),
         id_field="link_id",
         legend_title=default.legend_title,
-        legend=tuple(LegendEntry(r["label"], tuple(r["color"])) for r in default.legend),
+        legend=legend_entries(default.legend),
         visible=False,
     )
 
@@ -223,9 +229,7 @@ def node_layer(city: City) -> LayerSpec:
         ),
         id_field="junction_id",
         legend_title=f"Lowest pressure of the day (service needs {REQUIRED_PRESSURE_M:g} m)",
-        legend=tuple(
-            LegendEntry(r["label"], tuple(r["color"])) for r in class_legend(PRESSURE_BREAKS, "m")
-        ),
+        legend=legend_entries(class_legend(PRESSURE_BREAKS, "m")),
         visible=False,
     )
 
@@ -291,10 +295,7 @@ def dma_layer(city: City) -> LayerSpec:
         ),
         id_field="dma_id",
         legend_title="Minimum night flow per km of pipe (leakage indicator)",
-        legend=tuple(
-            LegendEntry(r["label"], tuple(r["color"]))
-            for r in class_legend(NIGHT_FLOW_BREAKS, "m³/h/km")
-        ),
+        legend=legend_entries(class_legend(NIGHT_FLOW_BREAKS, "m³/h/km")),
         visible=False,
     )
 
