@@ -1,0 +1,431 @@
+"""A day of city traffic on UXsim (mesoscopic, C++ engine) and what the what-ifs change.
+
+Engine: UXsim 1.15 with its C++ core (``cpp=True``): kinematic-wave links, platoons of
+`PLATOON` vehicles, dynamic user-optimal route choice updated every `ROUTE_UPDATE_S`. The
+network is the arterial skeleton (`data.traffic_network`), the demand the gravity matrix of
+`data.traffic_demand`. Eclipse SUMO was measured as the alternative (README, "Traffic").
+
+Outputs (`TrafficResult`): hourly (time, link) flows, speeds and densities; the same painted
+back on the roads and summed per H3 cell (time, cell); KPIs. Times are UTC (naive), the
+engine's t = 0 being local midnight of the scenario's day.
+
+Emissions (assumption): CO2 per vehicle-km from a COPERT-style average-speed curve for the
+car fleet, `co2_g_per_km` (about 170 g/km at 50 km/h, twice that in stop-and-go).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import xarray as xr
+from uxsim import World
+
+import data.city
+from data.sensors import cells_of
+from data.telemetry import utc_offset
+from data.traffic_demand import Demand, demand
+from data.traffic_network import SATURATION_VEH_H, TrafficNetwork, traffic_network
+from simulation.traffic_scenarios import TrafficScenario
+
+PLATOON = 10  # vehicles per simulated platoon (UXsim deltan)
+STEP_S = 10  # engine step = reaction time (1 s) x platoon
+ROUTE_UPDATE_S = 600
+HOURS = 24
+TAIL_H = 2  # let trips that leave late in the evening arrive
+# Links shorter than one step at free-flow speed are lengthened to it (UXsim's advice); a
+# platoon must fit on a link.
+JAM_DENSITY_PER_LANE = 0.15  # vehicles per metre of lane (6.7 m per car; assumption)
+CONGESTED_SPEED_SHARE = 0.5  # a link is congested below half its free-flow speed
+CELL_RES = 9
+BUS_KMH = 22.0  # assumption: a bus in its own lane, stops included
+BUS_MIXED_SHARE = 0.85  # assumption: a bus in mixed traffic runs at 85% of car speed
+
+
+def co2_g_per_km(speed_kmh) -> np.ndarray:
+    """CO2 per vehicle-km at an average speed (g/km; fuel curve x 3.17 g CO2 per g fuel)."""
+    v = np.clip(np.asarray(speed_kmh, float), 5, 130)
+    fuel = (217 + 0.253 * v + 0.00965 * v**2) / (1 + 0.096 * v - 0.000421 * v**2)
+    return 3.17 * fuel
+
+
+@dataclass(frozen=True)
+class TrafficKpis:
+    """A day's headline figures (vehicles, not people; the simulated arterials only)."""
+
+    trips: int  # vehicle trips that reached their destination
+    trips_unfinished: int  # still on the road or waiting to enter at the end of the run
+    vehicle_km: float
+    vehicle_hours: float  # time spent on the links
+    delay_veh_h: float  # vehicle-hours over the free-flow time of the same kilometres
+    mean_speed_kmh: float  # vehicle-km / vehicle-hours
+    congested_link_hours: float  # link-hours below half the free-flow speed
+    peak_congested_km: float  # arterial km congested in the worst hour
+    co2_t: float
+
+
+@dataclass(frozen=True)
+class EmergencyTrip:
+    """An emergency vehicle's route and times (minutes) with and without priority."""
+
+    road_ids: tuple[str, ...]
+    length_km: float
+    minutes_in_traffic: float
+    minutes_with_priority: float
+
+
+@dataclass(frozen=True)
+class TrafficResult:
+    """A run's outputs. ``links``: (time, link) flow_veh_h, speed_kmh, density_veh_km.
+
+    ``roads``: (time, road) the same per road of the bundle that the engine carries, both
+    directions together. ``cube``: (time, cell) vehicle_km, delay_veh_h, speed_kmh.
+    ``engine``: network size, vehicles and wall time of the run.
+    """
+
+    scenario: TrafficScenario
+    links: xr.Dataset = field(repr=False)
+    roads: xr.Dataset = field(repr=False)
+    cube: xr.Dataset = field(repr=False)
+    kpis: TrafficKpis
+    engine: dict
+    emergency: EmergencyTrip | None = None
+    bus_minutes: tuple[float, float] | None = None  # corridor end to end at 08:00: before, after
+
+
+def run_traffic(city: str, scenario: TrafficScenario | None = None) -> TrafficResult:
+    """Simulate the scenario's day (cached per process: scenarios are immutable values)."""
+    scenario = scenario or TrafficScenario()
+    net = traffic_network(data.city.load_city(city))
+    scenario.validate(net)
+    base = _engine_run(city, scenario.engine_part())
+    emergency = _emergency(net, base, scenario) if scenario.emergency_route else None
+    bus = _bus_minutes(city, net, scenario) if scenario.bus_lane else None
+    return TrafficResult(
+        scenario, base.links, base.roads, base.cube, base.kpis, base.engine, emergency, bus
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _engine_run(city: str, scenario: TrafficScenario) -> TrafficResult:
+    town = data.city.load_city(city)
+    net = traffic_network(town)
+    started = time.perf_counter()
+    world, links = _world(net, scenario)
+    platoons = _add_demand(world, net, demand(town), scenario)
+    built = time.perf_counter()
+    _simulate(world, links, net, scenario)
+    simulated = time.perf_counter()
+    times = _hour_times(city, scenario.day)
+    link_ds = _link_results(world, links, net, times)
+    world.analyzer.basic_analysis()
+    road_ds = _road_results(net, link_ds)
+    kpis = _kpis(world, net, link_ds)
+    engine = {
+        "engine": "UXsim (C++)",
+        "nodes": len(net.nodes),
+        "links": len(links),
+        "vehicles": int(platoons * PLATOON),
+        "platoon": PLATOON,
+        "step_s": STEP_S,
+        "build_s": round(built - started, 2),
+        "simulate_s": round(simulated - built, 2),
+        "total_s": round(time.perf_counter() - started, 2),
+    }
+    cube = _cell_cube(town, road_ds)
+    return TrafficResult(scenario, link_ds, road_ds, cube, kpis, engine)
+
+
+def _hour_times(city: str, day: str) -> np.ndarray:
+    midnight = pd.Timestamp(day) - utc_offset(city)
+    return (midnight + pd.to_timedelta(np.arange(HOURS), unit="h")).to_numpy()
+
+
+def _world(net: TrafficNetwork, scenario: TrafficScenario):
+    world = World(
+        name="",
+        deltan=PLATOON,
+        reaction_time=STEP_S / PLATOON,
+        duo_update_time=ROUTE_UPDATE_S,
+        tmax=(HOURS + TAIL_H) * 3600,
+        print_mode=0,
+        save_mode=0,
+        show_mode=0,
+        show_progress=0,
+        vehicle_logging_timestep_interval=-1,
+        reduce_memory_delete_vehicle_route_pref=True,
+        random_seed=int(scenario.seed),
+        cpp=True,
+    )
+    for node in net.nodes.itertuples(index=False):
+        world.addNode(str(node.node_id), node.x, node.y)
+    capacity = _capacities(net, scenario)
+    links = {}
+    for row, cap in zip(net.links.itertuples(index=False), capacity, strict=True):
+        links[row.link] = world.addLink(
+            row.link, str(row.start), str(row.end), max(row.length_m, row.speed_kmh / 3.6 * STEP_S),
+            free_flow_speed=row.speed_kmh / 3.6,
+            jam_density_per_lane=JAM_DENSITY_PER_LANE,
+            number_of_lanes=int(row.lanes),
+            capacity_out=cap / 3600,
+        )  # fmt: skip
+    if scenario.new_link:
+        a, b = scenario.new_link
+        xy = net.nodes.set_index("node_id")[["x", "y"]]
+        length = float(np.hypot(*(xy.loc[a] - xy.loc[b])))
+        for name, s, e in (("new+", a, b), ("new-", b, a)):
+            links[name] = world.addLink(
+                name, str(s), str(e), max(length, 50.0),
+                free_flow_speed=scenario.new_link_speed_kmh / 3.6,
+                jam_density_per_lane=JAM_DENSITY_PER_LANE,
+                number_of_lanes=scenario.new_link_lanes,
+                capacity_out=scenario.new_link_lanes * SATURATION_VEH_H * 0.5 / 3600,
+            )  # fmt: skip
+    return world, links
+
+
+def _capacities(net: TrafficNetwork, scenario: TrafficScenario) -> np.ndarray:
+    """Discharge capacity of each link (veh/h) with the corridor measures applied."""
+    links = net.links
+    capacity = links["capacity_veh_h"].to_numpy(float).copy()
+    if not scenario.corridor_roads:
+        return capacity
+    on = np.isin(links["segment"], net.road_segment(scenario.corridor_roads))
+    lanes = links["lanes"].to_numpy(float) - (1 if scenario.bus_lane else 0) * on
+    signal = links["signalised"].to_numpy()
+    green = scenario.corridor_green_share
+    ends = set(links.loc[on & signal, "end"])
+    cross = ~on & signal & links["end"].isin(ends).to_numpy()
+    share = np.where(signal, capacity / (links["lanes"] * SATURATION_VEH_H), 1.0)
+    share = np.where(on & signal, green, np.where(cross, 1 - green, share))
+    return lanes * SATURATION_VEH_H * share
+
+
+def _add_demand(world, net: TrafficNetwork, dem: Demand, scenario: TrafficScenario) -> int:
+    """Platoons drawn from the hourly matrices; returns how many."""
+    rng = np.random.default_rng(scenario.seed)
+    zone_nodes = _zone_nodes(net, dem)
+    factor = 1 + scenario.demand_growth_pct / 100
+    count = rng.poisson(dem.trips * factor / PLATOON)  # (hour, origin, destination)
+    hour, orig, dest = np.nonzero(count)
+    reps = count[hour, orig, dest]
+    hour, orig, dest = (np.repeat(a, reps) for a in (hour, orig, dest))
+    depart = (hour + rng.random(len(hour))) * 3600
+    pick = [zone_nodes[z] for z in range(len(zone_nodes))]
+    o_node = np.array([pick[z][i] for z, i in zip(orig, rng.integers(0, 1 << 30, len(orig)) %
+                       np.array([len(pick[z]) for z in orig]), strict=True)])  # fmt: skip
+    d_node = np.array([pick[z][i] for z, i in zip(dest, rng.integers(0, 1 << 30, len(dest)) %
+                       np.array([len(pick[z]) for z in dest]), strict=True)])  # fmt: skip
+    keep = o_node != d_node
+    order = np.argsort(depart[keep], kind="stable")
+    for o, d, t in zip(o_node[keep][order], d_node[keep][order], depart[keep][order], strict=True):
+        world.addVehicle(str(o), str(d), float(t))
+    return int(keep.sum())
+
+
+def _zone_nodes(net: TrafficNetwork, dem: Demand) -> list[np.ndarray]:
+    """The network's junctions in each zone (the nearest one for zones without any)."""
+    node_cell = cells_of(net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy(), 7)
+    ids = net.nodes["node_id"].to_numpy()
+    lat0 = math.cos(math.radians(float(net.nodes["lat"].mean())))
+    out = []
+    for zone in dem.zones.itertuples(index=False):
+        inside = ids[node_cell == zone.zone]
+        if not len(inside):
+            d2 = ((net.nodes["lon"] - zone.lon) * lat0) ** 2 + (net.nodes["lat"] - zone.lat) ** 2
+            inside = ids[[int(np.argmin(d2.to_numpy()))]]
+        out.append(inside)
+    return out
+
+
+def _simulate(world, links: dict, net: TrafficNetwork, scenario: TrafficScenario) -> None:
+    """Run the day, applying and lifting the works at their hours."""
+    if not scenario.closed_roads:
+        world.exec_simulation()
+        return
+    closed = np.isin(net.links["segment"], net.road_segment(scenario.closed_roads))
+    works = [links[name] for name in net.links.loc[closed, "link"]]
+    before = [(lk.capacity_in, lk.capacity_out, lk.route_choice_penalty) for lk in works]
+    if scenario.closure_from_h > 0:
+        world.exec_simulation(until_t=scenario.closure_from_h * 3600)
+    for lk in works:
+        if scenario.lanes_open == 0:
+            lk.capacity_in, lk.capacity_in_remain = 0.0, 0.0
+            lk.route_choice_penalty = 24 * 3600.0  # routes avoid it while closed
+        else:
+            share = min(1.0, scenario.lanes_open / lk.number_of_lanes)
+            lk.capacity_out = lk.capacity_out * share
+            lk.capacity_in = lk.capacity * share
+    if scenario.closure_to_h < HOURS + TAIL_H:
+        world.exec_simulation(until_t=scenario.closure_to_h * 3600)
+        for lk, (cap_in, cap_out, penalty) in zip(works, before, strict=True):
+            lk.capacity_in, lk.capacity_out, lk.route_choice_penalty = cap_in, cap_out, penalty
+    world.exec_simulation()
+
+
+def _link_results(world, links: dict, net: TrafficNetwork, times) -> xr.Dataset:
+    per_hour = 3600 // STEP_S
+    edges = np.arange(HOURS + 1) * per_hour
+    names = list(links)
+    flow = np.empty((HOURS, len(names)))
+    speed = np.empty((HOURS, len(names)))
+    density = np.empty((HOURS, len(names)))
+    length = np.empty(len(names))
+    for j, name in enumerate(names):
+        lk = links[name]
+        arrival = np.asarray(lk.cum_arrival, float)
+        on_link = arrival - np.asarray(lk.cum_departure, float)
+        flow[:, j] = np.diff(arrival[edges])
+        tt = np.asarray(lk.traveltime_actual, float)[: edges[-1]].reshape(HOURS, per_hour)
+        speed[:, j] = lk.length / tt.mean(axis=1) * 3.6
+        density[:, j] = on_link[: edges[-1]].reshape(HOURS, per_hour).mean(axis=1)
+        length[j] = lk.length
+    density /= length / 1000
+    extra = np.full(len(names) - len(net.links), -1)  # new links belong to no segment
+    segment = np.concatenate([net.links["segment"].to_numpy(), extra]).astype(np.int64)
+    free = np.array([links[n].u * 3.6 for n in names])
+    dims = ("time", "link")
+    return xr.Dataset(
+        {
+            "flow_veh_h": (dims, flow, {"units": "veh/h", "long_name": "vehicles entering"}),
+            "speed_kmh": (dims, speed, {"units": "km/h", "long_name": "mean speed"}),
+            "density_veh_km": (dims, density, {"units": "veh/km", "long_name": "density"}),
+        },
+        coords={
+            "time": times,
+            "link": names,
+            "segment": ("link", segment),
+            "length_m": ("link", length),
+            "free_speed_kmh": ("link", free),
+        },
+    )
+
+
+def _road_results(net: TrafficNetwork, links: xr.Dataset) -> xr.Dataset:
+    """Both directions of each carried road: flows add, speed is flow-weighted (harmonic)."""
+    carried = links.isel(link=np.flatnonzero(links["segment"].to_numpy() >= 0))
+    seg = carried["segment"].to_numpy()
+    n_seg = len(net.segments)
+    flow = carried["flow_veh_h"].to_numpy()
+    hours_per_km = flow / np.maximum(carried["speed_kmh"].to_numpy(), 0.1)
+    seg_flow = np.zeros((HOURS, n_seg))
+    seg_hours = np.zeros((HOURS, n_seg))
+    np.add.at(seg_flow, (slice(None), seg), flow)
+    np.add.at(seg_hours, (slice(None), seg), hours_per_km)
+    free = net.segments["speed_kmh"].to_numpy()
+    speed = np.where(seg_hours > 0, seg_flow / np.where(seg_hours > 0, seg_hours, 1), free)
+    road_seg = np.repeat(net.segments["segment"].to_numpy(), net.segments["road_ids"].map(len))
+    road_ids = np.concatenate(net.segments["road_ids"].map(list).to_numpy())
+    return xr.Dataset(
+        {
+            "flow_veh_h": (("time", "road"), seg_flow[:, road_seg], {"units": "veh/h"}),
+            "speed_kmh": (("time", "road"), speed[:, road_seg], {"units": "km/h"}),
+        },
+        coords={
+            "time": links["time"].to_numpy(),
+            "road": road_ids,
+            "segment": ("road", road_seg),
+            "free_speed_kmh": ("road", free[road_seg]),
+        },
+    )
+
+
+def _kpis(world, net: TrafficNetwork, links: xr.Dataset) -> TrafficKpis:
+    flow = links["flow_veh_h"].to_numpy()
+    speed = np.maximum(links["speed_kmh"].to_numpy(), 0.1)
+    km = links["length_m"].to_numpy() / 1000
+    free = links["free_speed_kmh"].to_numpy()
+    vkm = flow * km
+    vh = vkm / speed
+    congested = speed < CONGESTED_SPEED_SHARE * free
+    analyzer = world.analyzer
+    finished = int(analyzer.trip_completed)
+    return TrafficKpis(
+        trips=finished,
+        trips_unfinished=int(analyzer.trip_all - finished),
+        vehicle_km=float(vkm.sum()),
+        vehicle_hours=float(vh.sum()),
+        delay_veh_h=float((vh - vkm / free).sum()),
+        mean_speed_kmh=float(vkm.sum() / vh.sum()),
+        congested_link_hours=float(congested.sum()),
+        peak_congested_km=float((congested * km).sum(axis=1).max() / 2),
+        co2_t=float((vkm * co2_g_per_km(speed)).sum() / 1e6),
+    )
+
+
+def _cell_cube(town, roads: xr.Dataset) -> xr.Dataset:
+    frame = town.roads.set_index("road_id").loc[roads["road"].to_numpy()]
+    mid = frame.geometry.to_crs(town.crs_metric).interpolate(0.5, normalized=True).to_crs(4326)
+    cell = cells_of(mid.x.to_numpy(), mid.y.to_numpy(), CELL_RES)
+    cells, where = np.unique(cell, return_inverse=True)
+    km = frame["length_m"].to_numpy() / 1000
+    flow = roads["flow_veh_h"].to_numpy()
+    vkm = flow * km
+    vh = vkm / np.maximum(roads["speed_kmh"].to_numpy(), 0.1)
+    delay = vh - vkm / roads["free_speed_kmh"].to_numpy()
+
+    def per_cell(values):
+        out = np.zeros((HOURS, len(cells)))
+        np.add.at(out, (slice(None), where), values)
+        return out
+
+    cell_vkm, cell_vh = per_cell(vkm), per_cell(vh)
+    speed = np.where(cell_vh > 0, cell_vkm / np.where(cell_vh > 0, cell_vh, 1), np.nan)
+    dims = ("time", "cell")
+    return xr.Dataset(
+        {
+            "vehicle_km": (dims, cell_vkm, {"units": "veh km/h", "long_name": "vehicle-km"}),
+            "delay_veh_h": (dims, per_cell(delay), {"units": "veh h/h", "long_name": "delay"}),
+            "speed_kmh": (dims, speed, {"units": "km/h", "long_name": "mean speed"}),
+        },
+        coords={"time": roads["time"].to_numpy(), "cell": cells},
+        attrs={"h3_resolution": CELL_RES},
+    )
+
+
+def _emergency(net: TrafficNetwork, run: TrafficResult, scenario: TrafficScenario):
+    """Fastest route at the hour in today's traffic, timed in traffic and with priority."""
+    hour = int(scenario.emergency_hour)
+    links = run.links.isel(time=hour)
+    graph = nx.DiGraph()
+    table = net.links.set_index("link")
+    for name, speed, free, length in zip(
+        links["link"].to_numpy(), links["speed_kmh"].to_numpy(),
+        links["free_speed_kmh"].to_numpy(), links["length_m"].to_numpy(), strict=True,
+    ):  # fmt: skip
+        if name not in table.index:
+            continue
+        row = table.loc[name]
+        graph.add_edge(
+            int(row["start"]), int(row["end"]), link=name, segment=int(row["segment"]),
+            slow=length / max(speed, 1) * 3.6, fast=length / free * 3.6, length=length,
+        )  # fmt: skip
+    a, b = scenario.emergency_route
+    try:
+        path = nx.shortest_path(graph, a, b, weight="slow")
+    except nx.NetworkXNoPath:
+        return EmergencyTrip((), 0.0, math.inf, math.inf)
+    edges = [graph.edges[u, v] for u, v in zip(path, path[1:], strict=False)]
+    roads = tuple(r for e in edges for r in net.segments["road_ids"].iloc[e["segment"]])
+    return EmergencyTrip(
+        road_ids=roads,
+        length_km=sum(e["length"] for e in edges) / 1000,
+        minutes_in_traffic=sum(e["slow"] for e in edges) / 60,
+        minutes_with_priority=sum(e["fast"] for e in edges) / 60,
+    )
+
+
+def _bus_minutes(city: str, net: TrafficNetwork, scenario: TrafficScenario):
+    """A bus along the corridor (both directions, averaged) at 08:00, before and after."""
+    base = _engine_run(city, TrafficScenario(day=scenario.day, seed=scenario.seed))
+    on = np.isin(net.links["segment"], net.road_segment(scenario.corridor_roads))
+    links = base.links.isel(time=8, link=np.flatnonzero(on))
+    km = links["length_m"].to_numpy() / 1000
+    bus_kmh = np.clip(links["speed_kmh"].to_numpy() * BUS_MIXED_SHARE, 1, BUS_KMH)
+    mixed = (km / bus_kmh).sum() * 30
+    return float(mixed), float(km.sum() / BUS_KMH * 30)
