@@ -4,9 +4,10 @@ A 24 h city run must return in well under a minute, and the engine (UXsim) holds
 as nodes x links per platoon: the whole street grid (31,000 nodes, 113,000 directed edges) would
 need ~28 GB. So the engine gets the arterial skeleton, the roads of class `ARTERIAL_CLASSES`:
 chains of roads through junctions where nothing else meets (degree 2) are merged into one
-segment (its class: the longest share's; its lanes: the fewest), each segment becomes two directed links, and every segment keeps the
-road_ids it is made of, so results are painted back on the streets of the map. Local streets
-(tertiary, residential) feed the arterials; their traffic is not simulated.
+segment (its class: the longest share's; its lanes: the fewest), each segment becomes two
+directed links, and every segment keeps the road_ids it is made of, so results are painted
+back on the streets of the map. Local streets (tertiary, residential) feed the arterials;
+their traffic is not simulated.
 
 Capacity (assumptions, Highway Capacity Manual orders of magnitude): a lane discharges
 `SATURATION_VEH_H` vehicles/h of green; signalised junctions (where three or more segments
@@ -34,8 +35,8 @@ from data.city import City
 ARTERIAL_CLASSES = ("motorway", "trunk", "primary", "secondary")
 SATURATION_VEH_H = 1800.0  # per lane of green (HCM base saturation flow, rounded)
 GREEN_SHARE = 0.5  # assumption: two-phase signals, equal splits
-UNSIGNALISED = ("motorway", "trunk")
-JOIN_M = 60.0  # junction pieces shorter than this are joined into one node  # grade-separated: no signal at their junctions
+UNSIGNALISED = ("motorway", "trunk")  # grade-separated: no signal at their junctions
+JOIN_M = 60.0  # junction pieces shorter than this are joined into one node
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,7 @@ def _build(city: City) -> TrafficNetwork:
         seen_pairs.add(pair)
         part = by_id.loc[list(road_ids)]
         lines = [
-            shapely.reverse(g) if flip else g
-            for g, flip in zip(part.geometry, flips, strict=True)
+            shapely.reverse(g) if flip else g for g, flip in zip(part.geometry, flips, strict=True)
         ]
         length = float(part["length_m"].sum())
         seg_rows.append(
