@@ -22,10 +22,10 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 # The networks section of every bundle's SOURCE.md; the facts are the generators' constants
 # (data/water_network.py, data/power_network.py), each documented there with its source.
 NETWORKS_NOTE = """
-## Networks: water and electricity (synthetic, stored beside the bundle)
+## Networks: water and electricity, traffic baseline (synthetic, stored beside the bundle)
 
 Generated deterministically from this bundle's streets, buildings and census figures. Writing
-the bundle replaces this folder, so `python -m data.build` rebuilds both networks after it
+the bundle replaces this folder, so `python -m data.build` rebuilds the networks after it
 (`--no-networks` skips them); each can also be rebuilt alone with the command below. Every
 constant is in the generator's module with its source or stated assumption.
 
@@ -80,6 +80,13 @@ the 20 kV network, `data/power_model.py`).
   households; each dwelling draws 1.5 kW after diversity at the evening peak (power factor
   0.95), plus the lamps of the lighting cabinets the transformer feeds.
 - Cables: NA2XS2Y 1x240 mm2 (421 A), run in parallel so that the peak loads them at most 70 %.
+
+### Traffic baseline: `python -m simulation.traffic_baseline {name}` (~10 s)
+
+File: `traffic_baseline.parquet`, the ordinary weekday simulated by UXsim on the arterial
+network (`data/traffic_network.py`) with the gravity demand of `data/traffic_demand.py`:
+hourly flow (both directions) and speed of every road the engine carries. The telemetry's road
+counters on those roads report it (with day-to-day spread and counting noise).
 """
 
 
@@ -173,10 +180,10 @@ def build_from_osm(name: str, path: Path, out: Path, *, seed: int = SEED) -> dic
 
 
 def build_networks(name: str, out: Path) -> list[str]:
-    """(Re)build the electricity and water networks of the bundle at ``out``, with progress.
+    """(Re)build the electricity and water networks and the traffic baseline at ``out``.
 
-    Returns the rebuild commands of the networks that failed (the error is printed), so one
-    failing network neither hides the other nor undoes the bundle already written.
+    Prints progress. Returns the rebuild commands of the parts that failed (the error is
+    printed), so one failing part neither hides the others nor undoes the bundle written.
     """
     from data.power_network import build_power_network, save_power_network
     from data.water_network import REBUILD, build_water_network
@@ -206,6 +213,18 @@ def build_networks(name: str, out: Path) -> list[str]:
     except Exception as err:  # reported with the command that retries it
         print(f"error: water network not built: {err!r}", file=sys.stderr)
         failed.append(REBUILD.format(city=name))
+    try:
+        from simulation.traffic_baseline import write_baseline
+
+        result = write_baseline(city, out)
+        _step(
+            f"traffic baseline: {result.engine['links']} links, {result.kpis.trips:,} trips, "
+            f"mean speed {result.kpis.mean_speed_kmh:.0f} km/h",
+            started,
+        )
+    except Exception as err:  # reported with the command that retries it
+        print(f"error: traffic baseline not built: {err!r}", file=sys.stderr)
+        failed.append(f"python -m simulation.traffic_baseline {name}")
     return failed
 
 

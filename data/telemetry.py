@@ -19,7 +19,7 @@ import pandas as pd
 from astral import Observer
 from astral.sun import sun
 
-from data.city import load_city
+from data.city import bundle_dir, load_city
 from data.constants import SEED
 from data.readings import VARIABLE_NAMES, Readings
 from data.sensors import DMA_RES, KINDS, VARIABLES, cells_of, dma_cells, sensors_for
@@ -60,6 +60,11 @@ PEAK_VC = {
 # Bureau of Public Roads speed-flow curve: v = v_free / (1 + BPR_ALPHA * (V/C) ** BPR_BETA).
 BPR_ALPHA, BPR_BETA = 0.15, 4.0
 ROAD_DAY_SPREAD = 0.15  # day-to-day lognormal spread of a road's volume (assumption)
+# Roads the traffic engine carries count its baseline weekday instead (written into the bundle
+# by `simulation.traffic_baseline`): hourly flow and speed per road. Other roads, and bundles
+# without the file, keep the class model above.
+TRAFFIC_BASELINE_FILE = "traffic_baseline.parquet"
+SPEED_NOISE = 0.05  # relative, per reading
 
 # --- Water ----------------------------------------------------------------------------------
 # Billed consumption per inhabitant (assumption: 110 L/day, Moroccan urban average incl.
@@ -169,11 +174,15 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng([seed, *key])
 
 
-def utc_offset(city: str) -> pd.Timedelta:
-    """The city's legal offset from UTC (known, else its solar time zone from its centre)."""
-    hours = UTC_OFFSET_H.get(city)
+def utc_offset(city) -> pd.Timedelta:
+    """The city's legal offset from UTC (known, else its solar time zone from its centre).
+
+    ``city``: a name (its default bundle) or a loaded `City`.
+    """
+    name = city if isinstance(city, str) else city.name
+    hours = UTC_OFFSET_H.get(name)
     if hours is None:
-        hours = round(load_city(city).center[0] / 15)
+        hours = round((load_city(city) if isinstance(city, str) else city).center[0] / 15)
     return pd.Timedelta(hours=hours)
 
 
@@ -299,11 +308,25 @@ def _road_fleet(city: str):
     capacity = roads["road_class"].map(LANE_CAPACITY_VEH_H).to_numpy(float) * lanes
     peak = roads["road_class"].map(PEAK_VC).to_numpy(float)
     free = roads["maxspeed_kmh"].to_numpy(float)
-    return sensors_for(city).of_kind("road"), capacity, peak, free
+    return sensors_for(city).of_kind("road"), capacity, peak, free, _engine_baseline(city)
+
+
+def _engine_baseline(city: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(24, roads) hourly flow and speed of the engine's baseline; NaN off its network."""
+    path = bundle_dir(city) / TRAFFIC_BASELINE_FILE
+    if not path.exists():
+        return None
+    table = pd.read_parquet(path)
+    # the registry's road sensors are the roads in bundle order (sensor_id = road_id)
+    col = pd.Index(load_city(city).roads["road_id"]).get_indexer(table["road_id"])
+    flow, speed = np.full((2, 24, len(load_city(city).roads)), np.nan)
+    flow[table["hour"].to_numpy(), col] = table["flow_veh_h"].to_numpy()
+    speed[table["hour"].to_numpy(), col] = table["speed_kmh"].to_numpy()
+    return flow, speed
 
 
 def _road_values(city, period, rows, times, first, seed):
-    all_rows, capacity, peak, free = _road_fleet(city)
+    all_rows, capacity, peak, free, engine = _road_fleet(city)
     pos = np.searchsorted(all_rows, rows)
     hour, weekend = local_hours(city, times)
     day = (
@@ -313,12 +336,21 @@ def _road_values(city, period, rows, times, first, seed):
     for d in np.unique(day):  # one draw per road and day, whatever the chunking
         spread = _rng(seed, 4, int(d)).standard_normal(len(all_rows))[pos]
         day_factor[day == d] = np.exp(ROAD_DAY_SPREAD * spread)
-    flow_h = capacity[pos] * peak[pos] * traffic_profile(hour, weekend)[:, None] * day_factor
+    flow_h = capacity[pos] * peak[pos] * traffic_profile(hour, weekend)[:, None]
     step_h = period.step / pd.Timedelta(hours=1)
     rng = _rng(seed, 5, first, len(rows))
-    vehicles = rng.poisson(flow_h * step_h).astype(float)
+    if engine is not None:  # the engine's weekday, scaled to the weekend's lighter profile
+        slot = np.floor(hour).astype(int) % 24
+        ratio = traffic_profile(hour, weekend) / traffic_profile(hour, np.zeros_like(weekend))
+        engine_flow = engine[0][slot][:, pos] * ratio[:, None]
+        flow_h = np.where(np.isnan(engine_flow), flow_h, engine_flow)
+    vehicles = rng.poisson(flow_h * day_factor * step_h).astype(float)
     vc = vehicles / step_h / capacity[pos]
-    speed = free[pos] / (1 + BPR_ALPHA * vc**BPR_BETA) * (1 + 0.05 * rng.standard_normal(vc.shape))
+    speed = free[pos] / (1 + BPR_ALPHA * vc**BPR_BETA)
+    if engine is not None:
+        engine_speed = engine[1][slot][:, pos]
+        speed = np.where(np.isnan(engine_speed), speed, engine_speed)
+    speed = speed * (1 + SPEED_NOISE * rng.standard_normal(vc.shape))
     speed = np.where(vehicles > 0, np.clip(speed, 3, None), np.nan)  # no vehicle: no speed
     return {"vehicles": vehicles, "speed_kmh": speed}
 

@@ -1,8 +1,9 @@
 """Daily car demand between zones: a gravity origin-destination matrix with a daily profile.
 
-Zones are the H3 resolution-7 cells (~5 km²) that hold buildings. Each zone's
+Zones are the H3 resolution-7 cells (~5 km²) that hold buildings (a town too small for
+`MIN_ZONES` of them gets resolution 8 or 9 cells). Each zone's
 - **production** (homes) is its census population: a district's people spread over its
-  buildings by floor area (footprint x levels);
+  buildings by floor area (footprint x levels), or `FLOOR_M2_PER_PERSON` without a census;
 - **attraction** (jobs, shops, schools) is floor area weighted by use, `JOB_WEIGHT`: towers
   are offices, apartment blocks carry shops and services on their lower floors, houses a
   little home-based work (assumption; the bundle has no land-use layer). The attraction is
@@ -31,6 +32,10 @@ from data.sensors import cells_of
 from data.telemetry import traffic_profile
 
 ZONE_RES = 7
+MIN_ZONES = 10
+# Districts without a census figure (OSM-built towns): one inhabitant per 35 m² of floor
+# (assumption: European and Moroccan urban averages are 30-45 m² of dwelling per person).
+FLOOR_M2_PER_PERSON = 35.0
 # Assumption: Casablanca's household travel survey (PDU 2004, SDAU) gives ~2 trips per person
 # per day, ~15% by private car at 1.3 occupants and ~6% by taxi: ~0.3 vehicle trips per person.
 # Set to 0.24 by calibration: part of that traffic stays on the tertiary streets the engine does
@@ -53,7 +58,8 @@ OUTBOUND_SHARE = np.array([
 class Demand:
     """Zones and hourly trip matrices.
 
-    ``zones``: zone (H3 cell, uint64), lon, lat, population, jobs (scaled to population).
+    ``zones``: zone (H3 cell, uint64), lon, lat, population, jobs (scaled to population),
+    res (the zones' H3 resolution).
     ``trips``: (24, Z, Z) vehicle trips leaving in each local hour between zones (float).
     """
 
@@ -86,10 +92,16 @@ def _zones(city: data.city.City) -> pd.DataFrame:
     floor = metric.area.to_numpy() * b["levels"].fillna(1).clip(lower=1).to_numpy()
     per_district = pd.Series(floor).groupby(b["district_id"].to_numpy()).transform("sum")
     pop = city.districts.set_index("district_id")["population"]
-    people = floor / per_district.to_numpy() * pop.reindex(b["district_id"]).fillna(0).to_numpy()
+    census = pop.reindex(b["district_id"]).fillna(0).to_numpy()
+    people = np.where(
+        census > 0, floor / per_district.to_numpy() * census, floor / FLOOR_M2_PER_PERSON
+    )
     jobs = floor * b["building_type"].map(JOB_WEIGHT).fillna(0.05).to_numpy()
     centroid = metric.centroid.to_crs(4326)
-    cell = cells_of(centroid.x.to_numpy(), centroid.y.to_numpy(), ZONE_RES)
+    for res in (ZONE_RES, ZONE_RES + 1, ZONE_RES + 2):
+        cell = cells_of(centroid.x.to_numpy(), centroid.y.to_numpy(), res)
+        if len(np.unique(cell)) >= MIN_ZONES:
+            break
     frame = pd.DataFrame(
         {"zone": cell, "lon": centroid.x.to_numpy(), "lat": centroid.y.to_numpy(),
          "population": people, "jobs": jobs}
@@ -99,6 +111,7 @@ def _zones(city: data.city.City) -> pd.DataFrame:
         jobs=("jobs", "sum"),
     ).reset_index()  # fmt: skip
     zones["jobs"] *= zones["population"].sum() / zones["jobs"].sum()
+    zones["res"] = res
     return zones
 
 
@@ -109,8 +122,11 @@ def _trips(zones: pd.DataFrame) -> np.ndarray:
     dist_km = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     weight = zones["jobs"].to_numpy()[None, :] * np.exp(-DISTANCE_DECAY_PER_KM * dist_km)
     np.fill_diagonal(weight, 0)  # intra-zonal trips stay on local streets
-    home_work = weight / weight.sum(axis=1, keepdims=True) * zones["population"].to_numpy()[:, None]
-    home_work /= home_work.sum()  # share of the day's trips between each pair, outbound
+    row = weight.sum(axis=1, keepdims=True)  # 0 for a zone alone in its city: no trips
+    home_work = np.divide(weight, row, out=np.zeros_like(weight), where=row > 0)
+    home_work *= zones["population"].to_numpy()[:, None]
+    if home_work.sum() > 0:
+        home_work /= home_work.sum()  # share of the day's trips between each pair, outbound
     profile = traffic_profile(np.arange(24) + 0.5, np.zeros(24, bool))
     per_hour = profile / profile.sum() * CAR_TRIPS_PER_PERSON * zones["population"].sum()
     out = OUTBOUND_SHARE[:, None, None]

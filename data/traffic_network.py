@@ -31,12 +31,16 @@ import shapely
 
 import data.city
 from data.city import City
+from data.constants import ROAD_CLASSES
 
 ARTERIAL_CLASSES = ("motorway", "trunk", "primary", "secondary")
 SATURATION_VEH_H = 1800.0  # per lane of green (HCM base saturation flow, rounded)
 GREEN_SHARE = 0.5  # assumption: two-phase signals, equal splits
 UNSIGNALISED = ("motorway", "trunk")  # grade-separated: no signal at their junctions
 JOIN_M = 60.0  # junction pieces shorter than this are joined into one node
+# Roads without lanes or a speed limit (OSM often omits them) get their class's cross-section.
+_DEFAULT_SPEED = {name: c.maxspeed_kmh for name, c in ROAD_CLASSES.items()}
+_DEFAULT_LANES = {name: c.lanes for name, c in ROAD_CLASSES.items()}
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ def _build(city: City) -> TrafficNetwork:
             continue  # link per node pair; these roads stay unsimulated
         seen_pairs.add(pair)
         part = by_id.loc[list(road_ids)]
+        speed = part["maxspeed_kmh"].fillna(part["road_class"].map(_DEFAULT_SPEED)).to_numpy()
+        lanes = part["lanes"].fillna(part["road_class"].map(_DEFAULT_LANES))
         lines = [
             shapely.reverse(g) if flip else g for g, flip in zip(part.geometry, flips, strict=True)
         ]
@@ -109,8 +115,8 @@ def _build(city: City) -> TrafficNetwork:
                 "u": start,
                 "v": end,
                 "road_class": part.groupby("road_class")["length_m"].sum().idxmax(),
-                "lanes": int(part["lanes"].fillna(2).min()),
-                "speed_kmh": float((part["maxspeed_kmh"] * part["length_m"]).sum() / length),
+                "lanes": int(lanes.min()),
+                "speed_kmh": float((speed * part["length_m"]).sum() / length),
                 "length_m": length,
                 "road_ids": tuple(road_ids),
                 "geometry": shapely.line_merge(shapely.MultiLineString(lines))

@@ -19,6 +19,7 @@ import functools
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -98,22 +99,27 @@ class TrafficResult:
     bus_minutes: tuple[float, float] | None = None  # corridor end to end at 08:00: before, after
 
 
-def run_traffic(city: str, scenario: TrafficScenario | None = None) -> TrafficResult:
+def run_traffic(
+    city: str | data.city.City, scenario: TrafficScenario | None = None
+) -> TrafficResult:
     """Simulate the scenario's day (cached per process: scenarios are immutable values)."""
     scenario = scenario or TrafficScenario()
-    net = traffic_network(data.city.load_city(city))
+    town = data.city.load_city(city) if isinstance(city, str) else city
+    where = (town.name, data.city._bundle_dir_key(town))
+    net = traffic_network(town)
     scenario.validate(net)
-    base = _engine_run(city, scenario.engine_part())
+    base = _engine_run(*where, scenario.engine_part())
     emergency = _emergency(net, base, scenario) if scenario.emergency_route else None
-    bus = _bus_minutes(city, net, scenario) if scenario.bus_lane else None
+    bus = _bus_minutes(where, net, scenario) if scenario.bus_lane else None
     return TrafficResult(
         scenario, base.links, base.roads, base.cube, base.kpis, base.engine, emergency, bus
     )
 
 
 @functools.lru_cache(maxsize=8)
-def _engine_run(city: str, scenario: TrafficScenario) -> TrafficResult:
-    town = data.city.load_city(city)
+def _engine_run(city: str, bundle_dir: str, scenario: TrafficScenario) -> TrafficResult:
+    default = Path(bundle_dir) == data.city.bundle_dir(city)  # the process's cached bundle
+    town = data.city.load_city(city, bundle_dir=None if default else Path(bundle_dir))
     net = traffic_network(town)
     started = time.perf_counter()
     world, links = _world(net, scenario)
@@ -121,7 +127,7 @@ def _engine_run(city: str, scenario: TrafficScenario) -> TrafficResult:
     built = time.perf_counter()
     _simulate(world, links, net, scenario)
     simulated = time.perf_counter()
-    times = _hour_times(city, scenario.day)
+    times = _hour_times(town, scenario.day)
     link_ds = _link_results(world, links, net, times)
     world.analyzer.basic_analysis()
     road_ds = _road_results(net, link_ds)
@@ -141,7 +147,7 @@ def _engine_run(city: str, scenario: TrafficScenario) -> TrafficResult:
     return TrafficResult(scenario, link_ds, road_ds, cube, kpis, engine)
 
 
-def _hour_times(city: str, day: str) -> np.ndarray:
+def _hour_times(city: data.city.City, day: str) -> np.ndarray:
     midnight = pd.Timestamp(day) - utc_offset(city)
     return (midnight + pd.to_timedelta(np.arange(HOURS), unit="h")).to_numpy()
 
@@ -230,7 +236,8 @@ def _add_demand(world, net: TrafficNetwork, dem: Demand, scenario: TrafficScenar
 
 def _zone_nodes(net: TrafficNetwork, dem: Demand) -> list[np.ndarray]:
     """The network's junctions in each zone (the nearest one for zones without any)."""
-    node_cell = cells_of(net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy(), 7)
+    res = int(dem.zones["res"].iloc[0])
+    node_cell = cells_of(net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy(), res)
     ids = net.nodes["node_id"].to_numpy()
     lat0 = math.cos(math.radians(float(net.nodes["lat"].mean())))
     out = []
@@ -420,9 +427,9 @@ def _emergency(net: TrafficNetwork, run: TrafficResult, scenario: TrafficScenari
     )
 
 
-def _bus_minutes(city: str, net: TrafficNetwork, scenario: TrafficScenario):
+def _bus_minutes(where: tuple[str, str], net: TrafficNetwork, scenario: TrafficScenario):
     """A bus along the corridor (both directions, averaged) at 08:00, before and after."""
-    base = _engine_run(city, TrafficScenario(day=scenario.day, seed=scenario.seed))
+    base = _engine_run(*where, TrafficScenario(day=scenario.day, seed=scenario.seed))
     on = np.isin(net.links["segment"], net.road_segment(scenario.corridor_roads))
     links = base.links.isel(time=8, link=np.flatnonzero(on))
     km = links["length_m"].to_numpy() / 1000

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import pyrosm
 import pytest
 
@@ -100,6 +101,9 @@ def test_a_build_rebuilds_the_networks_beside_the_bundle(tmp_path, capsys):
     assert set(water.pipes["road_id"]) <= set(city.roads["road_id"])
     assert water.junctions["supplied"].all() and len(water.dmas) >= 1
     assert water.model().num_junctions == len(water.junctions)
+    traffic = pd.read_parquet(out / "traffic_baseline.parquet")
+    assert set(traffic["road_id"]) <= set(city.roads["road_id"])
+    assert traffic["hour"].nunique() == 24 and traffic["flow_veh_h"].sum() > 0
 
 
 def test_builds_repeat_exactly(tmp_path):
