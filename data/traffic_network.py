@@ -119,9 +119,10 @@ def _build(city: City) -> TrafficNetwork:
                 "speed_kmh": float((speed * part["length_m"]).sum() / length),
                 "length_m": length,
                 "road_ids": tuple(road_ids),
-                "geometry": shapely.line_merge(shapely.MultiLineString(lines))
-                if len(lines) > 1
-                else lines[0],
+                # one line u -> v, bridging the junctions joined on the way
+                "geometry": shapely.LineString(
+                    np.concatenate([shapely.get_coordinates(g) for g in lines])
+                ),
             }
         )
     segments = gpd.GeoDataFrame(seg_rows, geometry="geometry", crs=city.roads.crs)

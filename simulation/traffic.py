@@ -215,18 +215,19 @@ def _capacities(net: TrafficNetwork, scenario: TrafficScenario) -> np.ndarray:
 def _add_demand(world, net: TrafficNetwork, dem: Demand, scenario: TrafficScenario) -> int:
     """Platoons drawn from the hourly matrices; returns how many."""
     rng = np.random.default_rng(scenario.seed)
-    zone_nodes = _zone_nodes(net, dem)
+    nodes = zone_nodes(net, dem)
     factor = 1 + scenario.demand_growth_pct / 100
     count = rng.poisson(dem.trips * factor / PLATOON)  # (hour, origin, destination)
     hour, orig, dest = np.nonzero(count)
     reps = count[hour, orig, dest]
     hour, orig, dest = (np.repeat(a, reps) for a in (hour, orig, dest))
     depart = (hour + rng.random(len(hour))) * 3600
-    pick = [zone_nodes[z] for z in range(len(zone_nodes))]
-    o_node = np.array([pick[z][i] for z, i in zip(orig, rng.integers(0, 1 << 30, len(orig)) %
-                       np.array([len(pick[z]) for z in orig]), strict=True)])  # fmt: skip
-    d_node = np.array([pick[z][i] for z, i in zip(dest, rng.integers(0, 1 << 30, len(dest)) %
-                       np.array([len(pick[z]) for z in dest]), strict=True)])  # fmt: skip
+
+    def junction(zones: np.ndarray) -> np.ndarray:  # one of the zone's junctions at random
+        draw = rng.integers(0, 1 << 30, len(zones))
+        return np.array([nodes[z][i % len(nodes[z])] for z, i in zip(zones, draw, strict=True)])
+
+    o_node, d_node = junction(orig), junction(dest)
     keep = o_node != d_node
     order = np.argsort(depart[keep], kind="stable")
     for o, d, t in zip(o_node[keep][order], d_node[keep][order], depart[keep][order], strict=True):
@@ -234,7 +235,7 @@ def _add_demand(world, net: TrafficNetwork, dem: Demand, scenario: TrafficScenar
     return int(keep.sum())
 
 
-def _zone_nodes(net: TrafficNetwork, dem: Demand) -> list[np.ndarray]:
+def zone_nodes(net: TrafficNetwork, dem: Demand) -> list[np.ndarray]:
     """The network's junctions in each zone (the nearest one for zones without any)."""
     res = int(dem.zones["res"].iloc[0])
     node_cell = cells_of(net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy(), res)
@@ -248,6 +249,24 @@ def _zone_nodes(net: TrafficNetwork, dem: Demand) -> list[np.ndarray]:
             inside = ids[[int(np.argmin(d2.to_numpy()))]]
         out.append(inside)
     return out
+
+
+OPEN, REDUCED, CLOSED = 0, 1, 2  # state of a link under the scenario's works
+
+
+def works_state(net: TrafficNetwork, scenario: TrafficScenario, link_names) -> np.ndarray:
+    """(hour, link) `OPEN`, `REDUCED` or `CLOSED`: works covering the middle of the hour."""
+    names = np.asarray(link_names)
+    state = np.zeros((HOURS, len(names)), np.uint8)
+    if not scenario.closed_roads:
+        return state
+    works = net.links.loc[
+        np.isin(net.links["segment"], net.road_segment(scenario.closed_roads)), "link"
+    ]
+    middle = np.arange(HOURS) + 0.5
+    during = (middle > scenario.closure_from_h) & (middle < scenario.closure_to_h)
+    state[np.ix_(during, np.isin(names, works))] = CLOSED if scenario.lanes_open == 0 else REDUCED
+    return state
 
 
 def _simulate(world, links: dict, net: TrafficNetwork, scenario: TrafficScenario) -> None:
@@ -290,9 +309,10 @@ def _link_results(world, links: dict, net: TrafficNetwork, times) -> xr.Dataset:
         flow[:, j] = np.diff(arrival[edges])
         tt = np.asarray(lk.traveltime_actual, float)[: edges[-1]].reshape(HOURS, per_hour)
         speed[:, j] = lk.length / tt.mean(axis=1) * 3.6
-        density[:, j] = on_link[: edges[-1]].reshape(HOURS, per_hour).mean(axis=1)
+        density[:, j] = on_link[: edges[-1]].reshape(HOURS, per_hour).mean(axis=1) / lk.length
         length[j] = lk.length
-    density /= length / 1000
+    density *= 1000  # veh/km of the engine's link
+    length[: len(net.links)] = net.links["length_m"].to_numpy()  # the map's, for vehicle-km
     extra = np.full(len(names) - len(net.links), -1)  # new links belong to no segment
     segment = np.concatenate([net.links["segment"].to_numpy(), extra]).astype(np.int64)
     free = np.array([links[n].u * 3.6 for n in names])

@@ -163,7 +163,7 @@ def _check_roads(name: str, roads: tuple[str, ...], net: TrafficNetwork) -> None
             example = net.segments["road_ids"].iloc[0][0]
             raise TrafficScenarioError(
                 f"{name}: road {road!r} is not on the simulated network (the arterials: "
-                f"motorway, primary and secondary roads of the bundle, e.g. {example!r}); "
+                f"motorway, trunk, primary and secondary roads of the bundle, e.g. {example!r}); "
                 "local streets are not simulated"
             )
 

@@ -1,0 +1,152 @@
+"""A day of city traffic on UXsim: network size, demand, run times and a browser playback's data.
+
+Run: python benchmarks/traffic_day.py [--repeat 3] [--sim-repeat 1]
+Times (median of ``--repeat`` for the network and demand, of ``--sim-repeat`` for engine runs,
+every run uncached): building the arterial network from the bundle's roads, the gravity demand,
+the 24 h baseline (split into building the engine's world with its vehicles and simulating, as
+the run reports it in ``result.engine``), works closing the busiest segment at 08:00 from 07:00
+to 12:00, and +5% demand. Baseline in the same run: the 24 h baseline day; scenarios are given
+as a ratio of it. Also the data a browser playback of the day needs (hourly frames per
+segment: 1 byte speed class, 2 bytes flow) and the process's peak memory. Printed, never
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+
+import numpy as np
+from timing import timed  # benchmarks/timing.py (scripts run from this folder)
+
+import data.traffic_demand
+import data.traffic_network
+import simulation.traffic
+from data.city import DEFAULT_CITY, load_city
+from data.traffic_demand import demand
+from data.traffic_network import ARTERIAL_CLASSES, traffic_network
+from simulation.traffic import HOURS, run_traffic
+from simulation.traffic_scenarios import TrafficScenario
+
+SPEED_CLASS_BYTES = 1  # per segment and frame: a speed class (free, slowing, congested, ...)
+FLOW_BYTES = 2  # per segment and frame: vehicles per hour (uint16)
+
+
+def uncached_run(city: str, scenario: TrafficScenario):
+    """`run_traffic` with the engine cache cleared: a real engine run."""
+    simulation.traffic._engine_run.cache_clear()
+    return run_traffic(city, scenario)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sim-repeat", type=int, default=1)
+    args = parser.parse_args()
+    city = load_city(DEFAULT_CITY)
+    rss_loaded = peak_rss_mb()
+
+    def network_uncached():
+        data.traffic_network._cached.cache_clear()
+        return traffic_network(city)
+
+    def demand_uncached():
+        data.traffic_demand._cached.cache_clear()
+        return demand(city)
+
+    net_s, net = timed(network_uncached, args.repeat)
+    dem_s, dem = timed(demand_uncached, args.repeat)
+
+    road_ids = np.concatenate(net.segments["road_ids"].map(list).to_numpy())
+    arterial = city.roads[city.roads["road_class"].isin(ARTERIAL_CLASSES)]
+    carried = arterial["road_id"].isin(road_ids)
+    km = net.segments["length_m"].sum() / 1000
+    by_class = net.segments.groupby("road_class")["length_m"].sum() / 1000
+    print(
+        f"network: {len(net.nodes):,} nodes, {len(net.links):,} links, "
+        f"{len(net.segments):,} segments ({km:,.0f} km: "
+        + ", ".join(f"{c} {v:,.0f}" for c, v in by_class.sort_values(ascending=False).items())
+        + f"), carrying {len(road_ids):,} of {len(arterial):,} arterial roads "
+        f"({carried.mean():.1%}; {arterial.loc[carried, 'length_m'].sum() / 1000:,.0f} of "
+        f"{arterial['length_m'].sum() / 1000:,.0f} km) and {len(road_ids) / len(city.roads):.1%} "
+        f"of all {len(city.roads):,} roads"
+    )
+    hourly = dem.trips.sum(axis=(1, 2))
+    print(
+        f"demand: {len(dem.zones)} zones, {dem.total:,.0f} vehicle trips/day for "
+        f"{dem.zones['population'].sum():,.0f} people; peak hour "
+        f"{int(np.argmax(hourly)):02d}:00 {hourly.max():,.0f} trips, 03:00 "
+        f"{hourly[3]:,.0f}"
+    )
+
+    base_s, base = timed(lambda: uncached_run(city.name, TrafficScenario()), args.sim_repeat)
+    rss_base = peak_rss_mb()
+    e, k = base.engine, base.kpis
+    print(
+        f"network build: {net_s:.2f} s ({net_s / base_s:.2f}x the baseline day); demand build: "
+        f"{dem_s:.2f} s ({dem_s / base_s:.2f}x)"
+    )
+    print(
+        f"24 h baseline (uncached, baseline of the ratios): {base_s:.1f} s for "
+        f"{e['vehicles']:,} vehicles in platoons of {e['platoon']} "
+        f"({e['vehicles'] // e['platoon']:,} platoons), {e['step_s']} s steps\n"
+        f"  engine build (world + vehicles) {e['build_s']:.1f} s ({e['build_s'] / base_s:.0%}), "
+        f"simulate {e['simulate_s']:.1f} s ({e['simulate_s'] / base_s:.0%}), results "
+        f"{e['total_s'] - e['build_s'] - e['simulate_s']:.1f} s, outside the engine run "
+        f"{base_s - e['total_s']:.1f} s\n"
+        f"  per simulated hour: {e['simulate_s'] / (HOURS + simulation.traffic.TAIL_H) * 1000:.0f}"
+        f" ms; per 1,000 vehicles: {base_s / e['vehicles'] * 1e6:.1f} ms"
+    )
+    print(
+        f"  KPIs: {k.trips:,} trips arrived, {k.trips_unfinished:,} unfinished; "
+        f"{k.vehicle_km:,.0f} veh-km, {k.vehicle_hours:,.0f} veh-h, mean speed "
+        f"{k.mean_speed_kmh:.1f} km/h, delay {k.delay_veh_h:,.0f} veh-h, "
+        f"{k.congested_link_hours:,.0f} congested link-h, CO2 {k.co2_t:,.0f} t"
+    )
+
+    flow8 = base.links["flow_veh_h"].isel(time=8).to_numpy()
+    busiest = int(base.links["segment"].to_numpy()[int(np.argmax(flow8))])
+    road = net.segments.at[busiest, "road_ids"][0]
+    scenarios = (
+        (
+            f"works: segment {busiest} ({net.segments.at[busiest, 'road_class']}, busiest at "
+            f"08:00, {flow8.max():,.0f} veh/h) closed 07:00-12:00",
+            TrafficScenario(closed_roads=(road,), closure_from_h=7, closure_to_h=12),
+        ),
+        ("+5% demand", TrafficScenario(demand_growth_pct=5)),
+    )
+    for label, scenario in scenarios:
+        seconds, result = timed(lambda s=scenario: uncached_run(city.name, s), args.sim_repeat)
+        r, ek = result.kpis, result.engine
+        print(
+            f"{label}: {seconds:.1f} s ({seconds / base_s:.2f}x the baseline day; simulate "
+            f"{ek['simulate_s']:.1f} s, {ek['simulate_s'] / e['simulate_s']:.2f}x)\n"
+            f"  {ek['vehicles']:,} vehicles ({ek['vehicles'] / e['vehicles']:.3f}x), "
+            f"{r.trips_unfinished:,} unfinished; veh-h {r.vehicle_hours:,.0f} "
+            f"({r.vehicle_hours / k.vehicle_hours:.2f}x), delay {r.delay_veh_h:,.0f} veh-h "
+            f"({r.delay_veh_h / k.delay_veh_h:.2f}x), mean speed {r.mean_speed_kmh:.1f} km/h"
+        )
+
+    n_seg = len(net.segments)
+    speed_bytes = HOURS * n_seg * SPEED_CLASS_BYTES
+    flow_bytes = HOURS * n_seg * FLOW_BYTES
+    print(
+        f"browser playback: {HOURS} hourly frames x {n_seg} segments: speed class "
+        f"{speed_bytes:,} B + flow {flow_bytes:,} B = {speed_bytes + flow_bytes:,} B "
+        f"({(speed_bytes + flow_bytes) / 1024:.1f} KiB, before the segments' geometry)"
+    )
+    print(
+        f"peak RSS: {peak_rss_mb():,.0f} MB (after loading the city {rss_loaded:,.0f} MB, after "
+        f"the baseline day {rss_base:,.0f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
