@@ -24,8 +24,10 @@ from layers.lamp_colors import packed_lamp_colors
 from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
 from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
+from layers.traffic import packed_traffic_playback
 from layers.water import packed_pipe_colors
 from simulation.lighting_plans import playback_request
+from simulation.traffic_scenarios import TrafficScenario
 
 HERE = Path(__file__).resolve().parent
 DECK_SCRIPT_URL = "/vendor/deck.gl.js"
@@ -162,6 +164,22 @@ def _register_routes(server: flask.Flask) -> None:
             lambda name: packed_network_playback(city, scenario, name),
         )
 
+    @server.get("/api/traffic/<city>/<name>.bin")
+    def traffic_blob(city: str, name: str) -> flask.Response:
+        """A traffic run's playback: today's, or ?scenario=<JSON> of a what-if."""
+        text = flask.request.args.get("scenario")
+        try:
+            scenario = TrafficScenario.from_json(text) if text else TrafficScenario()
+        except MadinaError as err:
+            return _error(422, str(err))
+        return serve_blob(
+            city,
+            name,
+            ("playback",),
+            "traffic data",
+            lambda _name: packed_traffic_playback(city, scenario),
+        )
+
 
 def _error(status: int, message: str) -> flask.Response:
     return flask.make_response(flask.jsonify(error=message), status)
@@ -177,6 +195,7 @@ def warm_up(city: str, day: str) -> float:
         packed_layer(city, layer_id, day)
     packed_lamp_colors(city, day)
     packed_pipe_colors(city)
+    packed_traffic_playback(city, TrafficScenario())
     day_cubes(city, day)
     return time.perf_counter() - started
 

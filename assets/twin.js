@@ -27,6 +27,8 @@
     hex: null,         // telemetry hexagons: {manifest, blob, choice, res, frame, base}
     lampMode: "technology",
     lampColors: null,  // {manifest, blob} of the lamp colour modes, fetched on first use
+    overlays: {},      // name -> function(layers, shownIds): adds layers after a layer's own
+    tooltips: {},      // layer id -> function(index): tooltip text of layers drawn elsewhere
   };
 
   /* Telemetry hexagons: resolution by zoom when the control says "auto" (coarse cells when the
@@ -113,16 +115,16 @@
 
   function tooltip(info) {
     if (!info || !info.layer || info.index < 0) return null;
+    const style = {whiteSpace: "pre-line"};
     if (info.layer.id === "hexagons" && state.hex) {
-      return {text: hexTooltip(info.index), className: "twin-tooltip", style: {whiteSpace: "pre-line"}};
+      return {text: hexTooltip(info.index), className: "twin-tooltip", style};
     }
     const entry = state.layers[info.layer.id];
+    const extra = state.tooltips[info.layer.id];
+    if (extra && !entry) return {text: extra(info.index), className: "twin-tooltip", style};
     if (!entry || !entry.manifest.tooltip) return null;
-    return {
-      text: fillTemplate(entry, info.index),
-      className: "twin-tooltip",
-      style: {whiteSpace: "pre-line"},
-    };
+    const text = fillTemplate(entry, info.index) + (extra ? "\n" + extra(info.index) : "");
+    return {text, className: "twin-tooltip", style};
   }
 
   /* A click is a press and release within CLICK_SLOP_PX, picked where it was released.
@@ -213,6 +215,7 @@
       const at = layers.findIndex((layer) => layer.id === "buildings");
       layers.splice(at < 0 ? layers.length : at, 0, hex);
     }
+    for (const overlay of Object.values(state.overlays)) overlay(layers, shown);
     state.deck.setProps({layers});
   }
 
@@ -515,6 +518,7 @@
 
   window.madinaTwin = {
     state, mount, load, redraw, screenPosition, findPickable, fieldValue, project, hexResFor,
+    typed, formatNumber, ensureLayers,
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

@@ -64,6 +64,14 @@ class TrafficNetwork:
     segments: gpd.GeoDataFrame = field(repr=False)
     links: pd.DataFrame = field(repr=False)
 
+    def road_ends(self, road_id: str) -> tuple[int, int]:
+        """The end nodes (u, v) of the segment carrying ``road_id`` (KeyError if none)."""
+        seg = int(self.road_segment([road_id])[0])
+        if seg < 0:
+            raise KeyError(road_id)
+        row = self.segments.iloc[seg]
+        return int(row["u"]), int(row["v"])
+
     def road_segment(self, road_ids) -> np.ndarray:
         """Segment of each road_id (-1 for roads the engine does not carry)."""
         lookup = pd.Series(

@@ -22,6 +22,7 @@ from layers.lamps import lamp_layer
 from layers.power import feeder_layer, station_layer
 from layers.roads import road_layer
 from layers.spec import LayerSpec
+from layers.traffic import traffic_layer
 from layers.water import dma_layer, node_layer, pipe_layer, source_layer
 
 
@@ -34,6 +35,7 @@ LAYER_BUILDERS: dict[str, Callable[[City, str], LayerSpec]] = {
     "districts": _city_only(district_layer),
     "water-dmas": _city_only(dma_layer),
     "roads": _city_only(road_layer),
+    "traffic": _city_only(traffic_layer),
     "water-pipes": _city_only(pipe_layer),
     "power-lines": _city_only(feeder_layer),
     "buildings": _city_only(building_layer),

@@ -1,7 +1,7 @@
 """A utility what-if's time-lapse on the map: its (time, cell) cube as playable hexagons.
 
-Water scenarios (pipe break, pressure management) give hourly frames, electricity outages
-quarter-hourly ones; both pack into the hexagon manifest the browser already plays.
+Water scenarios (pipe break, pressure management) and traffic what-ifs give hourly frames,
+electricity outages quarter-hourly ones; all pack into the hexagon manifest the browser plays.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from data.telemetry import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
 from simulation.power import OutageResult, OutageScenario, run_outage
+from simulation.traffic import TrafficResult, run_traffic
+from simulation.traffic_scenarios import TrafficScenario
 from simulation.water import WaterResult, run_pipe_break, run_pressure_management
 from simulation.water_scenarios import (
     PipeBreakScenario,
@@ -28,7 +30,7 @@ from simulation.water_scenarios import (
     scenario_from_json,
 )
 
-NetworkScenario = PipeBreakScenario | PressureScenario | OutageScenario
+NetworkScenario = PipeBreakScenario | PressureScenario | OutageScenario | TrafficScenario
 # Variables by what-if kind (first: the default) and how they read on the map.
 NETWORK_DISPLAY: dict[str, Display] = {
     "people_without_water": Display("People without water", "people"),
@@ -38,15 +40,21 @@ NETWORK_DISPLAY: dict[str, Display] = {
     "customers_off": Display("Electricity customers without power", "customers"),
     "lamps_off": Display("Light points without power", "lamps"),
     "load_lost_kw": Display("Load not supplied", "kW"),
+    "delay_change_veh_h": Display(
+        "Traffic delay change against the ordinary day", "vehicle-hours per hour"
+    ),
+    "delay_veh_h": Display("Traffic delay (over free-flow time)", "vehicle-hours per hour"),
+    "vehicle_km": Display("Traffic (vehicle-kilometres)", "vehicle-km per hour"),
 }
 WATER_VARIABLES = ("people_without_water", "pressure_change_m", "unserved_m3h", "pressure_m")
 POWER_VARIABLES = ("customers_off", "lamps_off", "load_lost_kw")
+TRAFFIC_VARIABLES = ("delay_change_veh_h", "delay_veh_h", "vehicle_km")
 MEAN_VARIABLES = ("pressure_change_m", "pressure_m")  # the others add up over cells
 RESOLUTIONS = (8, 9)
 
 
 def parse_scenario(text: str) -> NetworkScenario:
-    """A network scenario from its JSON (``kind``: pipe_break, pressure or outage)."""
+    """A network scenario from its JSON (``kind``: pipe_break, pressure, outage or traffic)."""
     try:
         data = json.loads(text)
     except (TypeError, ValueError) as err:
@@ -54,24 +62,33 @@ def parse_scenario(text: str) -> NetworkScenario:
     if isinstance(data, dict) and data.get("kind") == "outage":
         data.pop("kind")
         return OutageScenario.from_json(json.dumps(data))
+    if isinstance(data, dict) and data.get("kind") == "traffic":
+        return TrafficScenario.from_json(text)
     return scenario_from_json(text)
 
 
 def scenario_json(scenario: NetworkScenario) -> str:
     """The JSON ``parse_scenario`` reads back."""
-    if isinstance(scenario, OutageScenario):
-        return json.dumps({"kind": "outage", **json.loads(scenario.to_json())}, sort_keys=True)
+    if isinstance(scenario, OutageScenario | TrafficScenario):
+        kind = "outage" if isinstance(scenario, OutageScenario) else "traffic"
+        return json.dumps({"kind": kind, **json.loads(scenario.to_json())}, sort_keys=True)
     return scenario.to_json()
 
 
 def variables_of(scenario: NetworkScenario) -> tuple[str, ...]:
     """The map variables of a scenario's kind."""
+    if isinstance(scenario, TrafficScenario):
+        return TRAFFIC_VARIABLES
     return POWER_VARIABLES if isinstance(scenario, OutageScenario) else WATER_VARIABLES
 
 
 @functools.lru_cache(maxsize=8)
-def network_result(city: str, scenario: NetworkScenario) -> WaterResult | OutageResult:
+def network_result(
+    city: str, scenario: NetworkScenario
+) -> WaterResult | OutageResult | TrafficResult:
     """Run a scenario (cached per process: scenarios are immutable values)."""
+    if isinstance(scenario, TrafficScenario):
+        return run_traffic(city, scenario)
     if isinstance(scenario, OutageScenario):
         return run_outage(load_city(city), scenario)
     if isinstance(scenario, PipeBreakScenario):
@@ -122,5 +139,5 @@ def playback_request(args) -> NetworkScenario:
     """The scenario of a ``?scenario=<JSON>`` request; `MadinaError` naming what is wrong."""
     text = args.get("scenario")
     if not text:
-        raise MadinaError("missing ?scenario=<JSON> (kind pipe_break, pressure or outage)")
+        raise MadinaError("missing ?scenario=<JSON> (kind pipe_break, pressure, outage or traffic)")
     return parse_scenario(text)

@@ -20,13 +20,16 @@ from data.water_network import load_water_network
 from layers.network_playback import (
     NETWORK_DISPLAY,
     POWER_VARIABLES,
+    TRAFFIC_VARIABLES,
     WATER_VARIABLES,
     network_result,
     packed_network_playback,
     scenario_json,
 )
+from pages.form_fields import append_id, number_field
 from pages.network_results import chart, kpi_table, outage_kpi_rows, series_of, water_kpi_rows
 from pages.playback_controls import register_playback
+from pages.traffic_form import traffic_form
 from simulation.power import OutageScenario
 from simulation.water_scenarios import PipeBreakScenario, PressureScenario
 
@@ -34,23 +37,12 @@ KINDS = {
     "pipe_break": "Pipe break (water)",
     "pressure": "Pressure management (water)",
     "outage": "Feeder / transformer outage (electricity)",
+    "traffic": "Traffic: works, demand, new road, corridor, emergency",
 }
 
 
 def _city() -> str:
     return flask.current_app.config["MADINA_CITY"]
-
-
-def _number(label: str, id_: str, value: float, low: float, high: float, step: float = 1):
-    return html.Div(
-        [
-            html.Label(label, htmlFor=id_),
-            dcc.Input(
-                id=id_, type="number", value=value, min=low, max=high, step=step, debounce=True
-            ),  # fmt: skip
-        ],
-        className="studio-number",
-    )
 
 
 def network_panel(city_name: str, day: str) -> html.Details:
@@ -85,11 +77,11 @@ def network_panel(city_name: str, day: str) -> html.Details:
                     ),
                     html.Div(
                         [
-                            _number("or random pipes", "ns-random", 0, 0, 20),
-                            _number("Seed", "ns-seed", 1, 0, 10_000),
-                            _number("Burst at (local hour)", "ns-start", 6, 0, 23),
-                            _number("Valves closed after (h)", "ns-isolation", 2, 0, 12),
-                            _number("Repair takes (h)", "ns-repair", 6, 1, 23),
+                            number_field("or random pipes", "ns-random", 0, 0, 20),
+                            number_field("Seed", "ns-seed", 1, 0, 10_000),
+                            number_field("Burst at (local hour)", "ns-start", 6, 0, 23),
+                            number_field("Valves closed after (h)", "ns-isolation", 2, 0, 12),
+                            number_field("Repair takes (h)", "ns-repair", 6, 1, 23),
                         ],
                         className="studio-numbers",
                     ),
@@ -108,7 +100,7 @@ def network_panel(city_name: str, day: str) -> html.Details:
                         placeholder=f"All {len(dmas)} DMAs",
                         id="ns-dmas",
                     ),
-                    _number(
+                    number_field(
                         f"Pressure at the DMA's highest point (m; today {CRITICAL_PRESSURE_M:g})",
                         "ns-critical",
                         20,
@@ -144,9 +136,9 @@ def network_panel(city_name: str, day: str) -> html.Details:
                     ),  # fmt: skip
                     html.Div(
                         [
-                            _number("Trips at (local hour)", "ns-out-start", 18, 0, 23),
-                            _number("Restored after (h)", "ns-duration", 4, 0.25, 72, 0.25),
-                            _number("Tie switching (min)", "ns-switching", 45, 0, 600, 5),
+                            number_field("Trips at (local hour)", "ns-out-start", 18, 0, 23),
+                            number_field("Restored after (h)", "ns-duration", 4, 0.25, 72, 0.25),
+                            number_field("Tie switching (min)", "ns-switching", 45, 0, 600, 5),
                         ],
                         className="studio-numbers",
                     ),
@@ -164,11 +156,19 @@ def network_panel(city_name: str, day: str) -> html.Details:
                 id="ns-outage-form",
                 style={"display": "none"},
             ),
+            traffic_form(),
             html.Label("Show on the map", htmlFor="ns-variable"),
             dcc.RadioItems(
                 id="ns-variable", options=_variable_options("pipe_break"), value=WATER_VARIABLES[0]
             ),  # fmt: skip
             html.Button("Run what-if", id="ns-run", n_clicks=0, className="studio-run"),
+            html.Button(  # traffic runs in its own callback (pages.traffic_form)
+                "Run traffic what-if",
+                id="tf-run",
+                n_clicks=0,
+                className="studio-run",
+                style={"display": "none"},
+            ),  # fmt: skip
             html.Div(id="ns-error", className="error", role="alert"),
             html.Div(id="ns-kpis"),
             html.Div(
@@ -190,7 +190,7 @@ def network_panel(city_name: str, day: str) -> html.Details:
 
 
 def _variable_options(kind: str) -> list[dict]:
-    names = POWER_VARIABLES if kind == "outage" else WATER_VARIABLES
+    names = {"outage": POWER_VARIABLES, "traffic": TRAFFIC_VARIABLES}.get(kind, WATER_VARIABLES)
     return [
         {"label": f"{NETWORK_DISPLAY[v].title} ({NETWORK_DISPLAY[v].unit})", "value": v}
         for v in names
@@ -201,6 +201,9 @@ def _variable_options(kind: str) -> list[dict]:
     Output("ns-break-form", "style"),
     Output("ns-pressure-form", "style"),
     Output("ns-outage-form", "style"),
+    Output("ns-traffic-form", "style"),
+    Output("ns-run", "style"),
+    Output("tf-run", "style"),
     Output("ns-variable", "options"),
     Output("ns-variable", "value"),
     Input("ns-kind", "value"),
@@ -213,6 +216,9 @@ def show_form(kind: str) -> tuple:
         shown if kind == "pipe_break" else hidden,
         shown if kind == "pressure" else hidden,
         shown if kind == "outage" else hidden,
+        shown if kind == "traffic" else hidden,
+        hidden if kind == "traffic" else shown,
+        shown if kind == "traffic" else hidden,
         options,
         options[0]["value"],
     )
@@ -298,7 +304,7 @@ def scenario_from_form(kind: str, form: dict, day: str):
 )
 def run_what_if(clicks, variable, kind, day, *form_values) -> tuple:
     """Run the form's what-if; its KPIs, city chart and time-lapse hexagons."""
-    if not clicks:
+    if not clicks or kind == "traffic":  # traffic runs in pages.traffic_form
         return (dash.no_update,) * 8
     names = ("pipes", "random_breaks", "seed", "start", "isolation_h", "repair_h", "dmas",
              "critical_pressure_m", "modulated", "element_id", "transformer", "out_start",
@@ -358,10 +364,7 @@ def pick_from_map(selection: dict | None, pipes: str | None) -> tuple:
         return no, no, no
     layer, feature = selection.get("layer"), str(selection["id"])
     if layer == "water-pipes":
-        chosen = [p.strip() for p in (pipes or "").split(",") if p.strip()]
-        if feature not in chosen:
-            chosen.append(feature)
-        return ", ".join(chosen), no, no
+        return append_id(pipes, feature), no, no
     if layer == "power-stations":
         kind = (selection.get("fields") or {}).get("kind", "")
         if kind == "substation":

@@ -26,6 +26,7 @@ from layers.lamp_colors import packed_lamp_colors
 from layers.water import packed_pipe_colors
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
+from pages.traffic_controls import baseline_traffic_view, traffic_controls
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
 
@@ -58,6 +59,7 @@ def twin_bundle(city_name: str, day: str) -> dict:
             "url": f"/api/water/{city_name}/pipe-colors.bin",
             "manifest": packed_pipe_colors(city_name).manifest,
         },
+        "traffic": baseline_traffic_view(city_name),
     }
 
 
@@ -204,6 +206,7 @@ def layout(**_query: str) -> html.Div:
                     ),
                     _lamp_color_control(bundle["lampColors"]["manifest"]),
                     _pipe_color_control(bundle["pipeColors"]["manifest"]),
+                    traffic_controls(bundle["traffic"]),
                     _telemetry_controls(day),
                     studio_panel(city_name, day),
                     network_panel(city_name, day),
@@ -318,6 +321,7 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     Input("hex-view", "data"),
     Input("lamp-color", "value"),
     Input("pipe-color", "value"),
+    Input("tr-mode", "value"),
     State("hex-manifest", "data"),
 )
 def show_legends(
@@ -326,6 +330,7 @@ def show_legends(
     hex_view: dict | None,
     lamp_color: str | None = None,
     pipe_color: str | None = None,
+    traffic_mode: str | None = None,
     hexagons: dict | None = None,
 ) -> list[html.Div]:
     """A legend for every visible layer, top layer first.
@@ -338,7 +343,14 @@ def show_legends(
     colors = bundle["lampColors"]["manifest"]
     mode = {**colors["modes"], "dimming": colors["dimming"]}.get(lamp_color or "technology")
     pipes = bundle["pipeColors"]["manifest"]["modes"].get(pipe_color or "", {})
-    modes = {"lamps": mode or {}, "water-pipes": pipes}
+    traffic = bundle["traffic"]["manifest"]["modes"].get(traffic_mode or "congestion", {})
+    modes = {
+        "lamps": mode or {},
+        "water-pipes": pipes,
+        "traffic": {"legendTitle": f"Traffic: {traffic['title'].lower()}", **traffic}
+        if traffic
+        else {},
+    }
     blocks = [
         legend_block({**m, **modes.get(m["id"], {})})
         for m in reversed(bundle["layers"])

@@ -85,7 +85,8 @@ class TrafficResult:
     """A run's outputs. ``links``: (time, link) flow_veh_h, speed_kmh, density_veh_km.
 
     ``roads``: (time, road) the same per road of the bundle that the engine carries, both
-    directions together. ``cube``: (time, cell) vehicle_km, delay_veh_h, speed_kmh.
+    directions together. ``cube``: (time, cell) vehicle_km, delay_veh_h, speed_kmh and
+    delay_change_veh_h (against the ordinary day).
     ``engine``: network size, vehicles and wall time of the run.
     """
 
@@ -108,12 +109,21 @@ def run_traffic(
     where = (town.name, data.city._bundle_dir_key(town))
     net = traffic_network(town)
     scenario.validate(net)
-    base = _engine_run(*where, scenario.engine_part())
-    emergency = _emergency(net, base, scenario) if scenario.emergency_route else None
-    bus = _bus_minutes(where, net, scenario) if scenario.bus_lane else None
-    return TrafficResult(
-        scenario, base.links, base.roads, base.cube, base.kpis, base.engine, emergency, bus
-    )
+    run = _engine_run(*where, scenario.engine_part())
+    today = _engine_run(*where, TrafficScenario(day=scenario.day, seed=scenario.seed))
+    emergency = _emergency(net, run, scenario) if scenario.emergency_route else None
+    bus = _bus_minutes(today, net, scenario) if scenario.bus_lane else None
+    cube = _with_change(run.cube, today.cube)
+    return TrafficResult(scenario, run.links, run.roads, cube, run.kpis, run.engine, emergency, bus)
+
+
+def _with_change(cube: xr.Dataset, today: xr.Dataset) -> xr.Dataset:
+    """The cube plus ``delay_change_veh_h``: its delay minus the ordinary day's, per cell."""
+    cells = np.union1d(cube["cell"].to_numpy(), today["cell"].to_numpy())
+    mine = cube["delay_veh_h"].reindex(cell=cells, fill_value=0.0)
+    theirs = today["delay_veh_h"].reindex(cell=cells, fill_value=0.0)
+    change = (mine - theirs).assign_attrs(units="veh h/h", long_name="delay change vs today")
+    return cube.reindex(cell=cells).assign(delay_change_veh_h=change)
 
 
 @functools.lru_cache(maxsize=8)
@@ -447,9 +457,8 @@ def _emergency(net: TrafficNetwork, run: TrafficResult, scenario: TrafficScenari
     )
 
 
-def _bus_minutes(where: tuple[str, str], net: TrafficNetwork, scenario: TrafficScenario):
+def _bus_minutes(base: TrafficResult, net: TrafficNetwork, scenario: TrafficScenario):
     """A bus along the corridor (both directions, averaged) at 08:00, before and after."""
-    base = _engine_run(*where, TrafficScenario(day=scenario.day, seed=scenario.seed))
     on = np.isin(net.links["segment"], net.road_segment(scenario.corridor_roads))
     links = base.links.isel(time=8, link=np.flatnonzero(on))
     km = links["length_m"].to_numpy() / 1000

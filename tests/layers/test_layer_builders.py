@@ -7,6 +7,7 @@ import shapely
 from data.errors import LayerSpecError
 from data.lamp_day import OK, lamp_day
 from data.power_network import load_power_network
+from data.traffic_network import traffic_network
 from data.water_network import load_water_network
 from layers.buildings import HEIGHT_CLASSES, height_colors
 from layers.catalog import LAYER_BUILDERS, build_layer
@@ -33,6 +34,7 @@ def test_every_layer_has_one_row_per_feature(city, specs):
         "water-sources": len(water.sources),
         "power-lines": len(power.lines),
         "power-stations": len(power.substations) + len(power.transformers),
+        "traffic": int(traffic_network(city).segments["road_ids"].map(len).sum()),
     }
     assert 0.01 * len(city.lamps) < faulty < 0.04 * len(city.lamps)
     for layer_id, spec in specs.items():
