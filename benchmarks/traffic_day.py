@@ -6,16 +6,18 @@ every run uncached): building the arterial network from the bundle's roads, the 
 the 24 h baseline (split into building the engine's world with its vehicles and simulating, as
 the run reports it in ``result.engine``), works closing the busiest segment at 08:00 from 07:00
 to 12:00, and +5% demand. Baseline in the same run: the 24 h baseline day; scenarios are given
-as a ratio of it. Also the data a browser playback of the day needs (hourly frames per
-segment: 1 byte speed class, 2 bytes flow) and the process's peak memory. Printed, never
-asserted.
+as a ratio of it. Also the data a browser receives for the day (the traffic layer once, then
+the 24 h playback: per hour and segment speed, flow and works, plus sampled trips) and the
+process's peak memory. Printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
+import time
 
 import numpy as np
 from timing import timed  # benchmarks/timing.py (scripts run from this folder)
@@ -26,11 +28,11 @@ import simulation.traffic
 from data.city import DEFAULT_CITY, load_city
 from data.traffic_demand import demand
 from data.traffic_network import ARTERIAL_CLASSES, traffic_network
+from layers.catalog import build_layer
+from layers.codec import pack_layer
+from layers.traffic import packed_traffic_playback
 from simulation.traffic import HOURS, run_traffic
 from simulation.traffic_scenarios import TrafficScenario
-
-SPEED_CLASS_BYTES = 1  # per segment and frame: a speed class (free, slowing, congested, ...)
-FLOW_BYTES = 2  # per segment and frame: vehicles per hour (uint16)
 
 
 def uncached_run(city: str, scenario: TrafficScenario):
@@ -134,13 +136,19 @@ def main() -> None:
             f"({r.delay_veh_h / k.delay_veh_h:.2f}x), mean speed {r.mean_speed_kmh:.1f} km/h"
         )
 
-    n_seg = len(net.segments)
-    speed_bytes = HOURS * n_seg * SPEED_CLASS_BYTES
-    flow_bytes = HOURS * n_seg * FLOW_BYTES
+    # what the browser receives: the traffic layer once, then one playback per run
+    layer = pack_layer(build_layer(city, "traffic"))
+    started = time.perf_counter()
+    playback = packed_traffic_playback(city.name, TrafficScenario())
+    pack_s = time.perf_counter() - started
+    columns = playback.manifest["columns"]
+    parts = ", ".join(f"{name} {d['count'] * np.dtype(d['dtype']).itemsize:,}" for name, d in
+                      columns.items())  # fmt: skip
     print(
-        f"browser playback: {HOURS} hourly frames x {n_seg} segments: speed class "
-        f"{speed_bytes:,} B + flow {flow_bytes:,} B = {speed_bytes + flow_bytes:,} B "
-        f"({(speed_bytes + flow_bytes) / 1024:.1f} KiB, before the segments' geometry)"
+        f"browser: traffic layer {len(layer.blob):,} B ({layer.manifest['length']:,} roads); "
+        f"24 h playback {len(playback.blob):,} B ({playback.manifest['trips']:,} sampled trips; "
+        f"{parts}), packed in {pack_s:.2f} s ({pack_s / base_s:.2f}x the baseline day), "
+        f"manifest {len(json.dumps(playback.manifest)):,} B of JSON"
     )
     print(
         f"peak RSS: {peak_rss_mb():,.0f} MB (after loading the city {rss_loaded:,.0f} MB, after "

@@ -23,7 +23,7 @@ def column(packed, name):
 def busiest(city):
     """Road id and segment of the busiest arterial at 08:00."""
     roads = run_traffic(city).roads
-    k = int(roads["flow_veh_h"].isel(time=8).argmax())
+    k = int(np.argmax(roads["flow_veh_h"].isel(time=8).to_numpy()))
     return str(roads["road"][k].item()), int(roads["segment"][k])
 
 
