@@ -9,8 +9,7 @@ Outputs (`TrafficResult`): hourly (time, link) flows, speeds and densities; the 
 back on the roads and summed per H3 cell (time, cell); KPIs. Times are UTC (naive), the
 engine's t = 0 being local midnight of the scenario's day.
 
-Emissions (assumption): CO2 per vehicle-km from a COPERT-style average-speed curve for the
-car fleet, `co2_g_per_km` (about 170 g/km at 50 km/h, twice that in stop-and-go).
+Post-processing (per road, per cell, KPIs) is `simulation.traffic_outputs`.
 """
 
 from __future__ import annotations
@@ -32,42 +31,29 @@ from data.sensors import cells_of
 from data.telemetry import utc_offset
 from data.traffic_demand import Demand, demand
 from data.traffic_network import SATURATION_VEH_H, TrafficNetwork, traffic_network
+from simulation.traffic_outputs import (
+    CELL_RES,
+    HOURS,
+    TrafficKpis,
+    cell_cube,
+    co2_g_per_km,
+    day_kpis,
+    road_results,
+    with_change,
+)
 from simulation.traffic_scenarios import TrafficScenario
+
+__all__ = ["CELL_RES", "HOURS", "TrafficKpis", "TrafficResult", "co2_g_per_km", "run_traffic"]
 
 PLATOON = 10  # vehicles per simulated platoon (UXsim deltan)
 STEP_S = 10  # engine step = reaction time (1 s) x platoon
 ROUTE_UPDATE_S = 600
-HOURS = 24
 TAIL_H = 2  # let trips that leave late in the evening arrive
 # Links shorter than one step at free-flow speed are lengthened to it (UXsim's advice); a
 # platoon must fit on a link.
 JAM_DENSITY_PER_LANE = 0.15  # vehicles per metre of lane (6.7 m per car; assumption)
-CONGESTED_SPEED_SHARE = 0.5  # a link is congested below half its free-flow speed
-CELL_RES = 9
 BUS_KMH = 22.0  # assumption: a bus in its own lane, stops included
 BUS_MIXED_SHARE = 0.85  # assumption: a bus in mixed traffic runs at 85% of car speed
-
-
-def co2_g_per_km(speed_kmh) -> np.ndarray:
-    """CO2 per vehicle-km at an average speed (g/km; fuel curve x 3.17 g CO2 per g fuel)."""
-    v = np.clip(np.asarray(speed_kmh, float), 5, 130)
-    fuel = (217 + 0.253 * v + 0.00965 * v**2) / (1 + 0.096 * v - 0.000421 * v**2)
-    return 3.17 * fuel
-
-
-@dataclass(frozen=True)
-class TrafficKpis:
-    """A day's headline figures (vehicles, not people; the simulated arterials only)."""
-
-    trips: int  # vehicle trips that reached their destination
-    trips_unfinished: int  # still on the road or waiting to enter at the end of the run
-    vehicle_km: float
-    vehicle_hours: float  # time spent on the links
-    delay_veh_h: float  # vehicle-hours over the free-flow time of the same kilometres
-    mean_speed_kmh: float  # vehicle-km / vehicle-hours
-    congested_link_hours: float  # link-hours below half the free-flow speed
-    peak_congested_km: float  # arterial km congested in the worst hour
-    co2_t: float
 
 
 @dataclass(frozen=True)
@@ -113,17 +99,8 @@ def run_traffic(
     today = _engine_run(*where, TrafficScenario(day=scenario.day, seed=scenario.seed))
     emergency = _emergency(net, run, scenario) if scenario.emergency_route else None
     bus = _bus_minutes(today, net, scenario) if scenario.bus_lane else None
-    cube = _with_change(run.cube, today.cube)
+    cube = with_change(run.cube, today.cube)
     return TrafficResult(scenario, run.links, run.roads, cube, run.kpis, run.engine, emergency, bus)
-
-
-def _with_change(cube: xr.Dataset, today: xr.Dataset) -> xr.Dataset:
-    """The cube plus ``delay_change_veh_h``: its delay minus the ordinary day's, per cell."""
-    cells = np.union1d(cube["cell"].to_numpy(), today["cell"].to_numpy())
-    mine = cube["delay_veh_h"].reindex(cell=cells, fill_value=0.0)
-    theirs = today["delay_veh_h"].reindex(cell=cells, fill_value=0.0)
-    change = (mine - theirs).assign_attrs(units="veh h/h", long_name="delay change vs today")
-    return cube.reindex(cell=cells).assign(delay_change_veh_h=change)
 
 
 @functools.lru_cache(maxsize=8)
@@ -140,8 +117,9 @@ def _engine_run(city: str, bundle_dir: str, scenario: TrafficScenario) -> Traffi
     times = _hour_times(town, scenario.day)
     link_ds = _link_results(world, links, net, times)
     world.analyzer.basic_analysis()
-    road_ds = _road_results(net, link_ds)
-    kpis = _kpis(world, net, link_ds)
+    finished = int(world.analyzer.trip_completed)
+    road_ds = road_results(net, link_ds)
+    kpis = day_kpis(link_ds, finished, int(world.analyzer.trip_all) - finished)
     engine = {
         "engine": "UXsim (C++)",
         "nodes": len(net.nodes),
@@ -153,7 +131,7 @@ def _engine_run(city: str, bundle_dir: str, scenario: TrafficScenario) -> Traffi
         "simulate_s": round(simulated - built, 2),
         "total_s": round(time.perf_counter() - started, 2),
     }
-    cube = _cell_cube(town, road_ds)
+    cube = cell_cube(town, road_ds)
     return TrafficResult(scenario, link_ds, road_ds, cube, kpis, engine)
 
 
@@ -340,88 +318,6 @@ def _link_results(world, links: dict, net: TrafficNetwork, times) -> xr.Dataset:
             "length_m": ("link", length),
             "free_speed_kmh": ("link", free),
         },
-    )
-
-
-def _road_results(net: TrafficNetwork, links: xr.Dataset) -> xr.Dataset:
-    """Both directions of each carried road: flows add, speed is flow-weighted (harmonic)."""
-    carried = links.isel(link=np.flatnonzero(links["segment"].to_numpy() >= 0))
-    seg = carried["segment"].to_numpy()
-    n_seg = len(net.segments)
-    flow = carried["flow_veh_h"].to_numpy()
-    hours_per_km = flow / np.maximum(carried["speed_kmh"].to_numpy(), 0.1)
-    seg_flow = np.zeros((HOURS, n_seg))
-    seg_hours = np.zeros((HOURS, n_seg))
-    np.add.at(seg_flow, (slice(None), seg), flow)
-    np.add.at(seg_hours, (slice(None), seg), hours_per_km)
-    free = net.segments["speed_kmh"].to_numpy()
-    speed = np.where(seg_hours > 0, seg_flow / np.where(seg_hours > 0, seg_hours, 1), free)
-    road_seg = np.repeat(net.segments["segment"].to_numpy(), net.segments["road_ids"].map(len))
-    road_ids = np.concatenate(net.segments["road_ids"].map(list).to_numpy())
-    return xr.Dataset(
-        {
-            "flow_veh_h": (("time", "road"), seg_flow[:, road_seg], {"units": "veh/h"}),
-            "speed_kmh": (("time", "road"), speed[:, road_seg], {"units": "km/h"}),
-        },
-        coords={
-            "time": links["time"].to_numpy(),
-            "road": road_ids,
-            "segment": ("road", road_seg),
-            "free_speed_kmh": ("road", free[road_seg]),
-        },
-    )
-
-
-def _kpis(world, net: TrafficNetwork, links: xr.Dataset) -> TrafficKpis:
-    flow = links["flow_veh_h"].to_numpy()
-    speed = np.maximum(links["speed_kmh"].to_numpy(), 0.1)
-    km = links["length_m"].to_numpy() / 1000
-    free = links["free_speed_kmh"].to_numpy()
-    vkm = flow * km
-    vh = vkm / speed
-    congested = speed < CONGESTED_SPEED_SHARE * free
-    analyzer = world.analyzer
-    finished = int(analyzer.trip_completed)
-    return TrafficKpis(
-        trips=finished,
-        trips_unfinished=int(analyzer.trip_all - finished),
-        vehicle_km=float(vkm.sum()),
-        vehicle_hours=float(vh.sum()),
-        delay_veh_h=float((vh - vkm / free).sum()),
-        mean_speed_kmh=float(vkm.sum() / vh.sum()),
-        congested_link_hours=float(congested.sum()),
-        peak_congested_km=float((congested * km).sum(axis=1).max() / 2),
-        co2_t=float((vkm * co2_g_per_km(speed)).sum() / 1e6),
-    )
-
-
-def _cell_cube(town, roads: xr.Dataset) -> xr.Dataset:
-    frame = town.roads.set_index("road_id").loc[roads["road"].to_numpy()]
-    mid = frame.geometry.to_crs(town.crs_metric).interpolate(0.5, normalized=True).to_crs(4326)
-    cell = cells_of(mid.x.to_numpy(), mid.y.to_numpy(), CELL_RES)
-    cells, where = np.unique(cell, return_inverse=True)
-    km = frame["length_m"].to_numpy() / 1000
-    flow = roads["flow_veh_h"].to_numpy()
-    vkm = flow * km
-    vh = vkm / np.maximum(roads["speed_kmh"].to_numpy(), 0.1)
-    delay = vh - vkm / roads["free_speed_kmh"].to_numpy()
-
-    def per_cell(values):
-        out = np.zeros((HOURS, len(cells)))
-        np.add.at(out, (slice(None), where), values)
-        return out
-
-    cell_vkm, cell_vh = per_cell(vkm), per_cell(vh)
-    speed = np.where(cell_vh > 0, cell_vkm / np.where(cell_vh > 0, cell_vh, 1), np.nan)
-    dims = ("time", "cell")
-    return xr.Dataset(
-        {
-            "vehicle_km": (dims, cell_vkm, {"units": "veh km/h", "long_name": "vehicle-km"}),
-            "delay_veh_h": (dims, per_cell(delay), {"units": "veh h/h", "long_name": "delay"}),
-            "speed_kmh": (dims, speed, {"units": "km/h", "long_name": "mean speed"}),
-        },
-        coords={"time": roads["time"].to_numpy(), "cell": cells},
-        attrs={"h3_resolution": CELL_RES},
     )
 
 

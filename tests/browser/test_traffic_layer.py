@@ -63,6 +63,15 @@ def test_the_traffic_layer_plays_the_day_with_trips_and_a_legend(twin_page, map_
     twin_page.locator("#tr-mode").get_by_label("Volume (both directions)").check()
     twin_page.locator("#legend-traffic").filter(has_text="veh/h").wait_for()
 
+    # hovering an arterial tells its morning figures and those of the hour shown
+    target = twin_page.evaluate("madinaTwin.findPickable('traffic', 4000)")
+    assert target, "no arterial is pickable in the default view"
+    twin_page.mouse.move(target["x"], target["y"])
+    tooltip = twin_page.locator(".twin-tooltip")
+    tooltip.wait_for(state="visible", timeout=30_000)
+    text = tooltip.inner_text()
+    assert "08:00:" in text and "Now (Mon 23 Nov 03:00)" in text and "veh/h" in text, text
+
 
 BUSIEST_ROAD = """(() => {
   const t = madinaTwin, entry = t.state.layers.traffic, n = entry.manifest.length;

@@ -282,7 +282,7 @@ def test_emergency_route_reuses_the_baseline_run_and_priority_is_faster(
     before = simulation.traffic._engine_run.cache_info()
     result = run_traffic(city_name, TrafficScenario(emergency_route=(a, b)))
     after = simulation.traffic._engine_run.cache_info()
-    assert after.misses == before.misses and after.hits == before.hits + 1
+    assert after.misses == before.misses and after.hits > before.hits  # no engine run
     assert result.links is baseline.links and result.kpis == baseline.kpis
     trip = result.emergency
     assert len(trip.road_ids) > 0
