@@ -185,47 +185,55 @@ def build_networks(name: str, out: Path) -> list[str]:
     Prints progress. Returns the rebuild commands of the parts that failed (the error is
     printed), so one failing part neither hides the others nor undoes the bundle written.
     """
-    from data.power_network import build_power_network, save_power_network
-    from data.water_network import REBUILD, build_water_network
-
     city = load_city.__wrapped__(name, bundle_dir=out)  # the bundle just written, not a cached one
     failed = []
     started = time.perf_counter()
-    try:
-        net = build_power_network(city)
-        save_power_network(net, out)
-        _step(
-            f"power network: {len(net.substations)} substations, {len(net.transformers):,} "
-            f"transformers, {len(net.lines):,} lines",
-            started,
-        )
-    except Exception as err:  # reported with the command that retries it
-        print(f"error: power network not built: {err!r}", file=sys.stderr)
-        failed.append(f"python -m data.power_network {name}")
-    _step("water network: sizing and leakage calibration (EPANET runs)...", started)
-    try:
-        summary = build_water_network(city, out)
-        _step(
-            f"water network: {summary['junctions']:,} junctions, {summary['pipes']:,} pipes, "
-            f"{summary['dmas']} DMAs, yield {summary['yield']:.1%}",
-            started,
-        )
-    except Exception as err:  # reported with the command that retries it
-        print(f"error: water network not built: {err!r}", file=sys.stderr)
-        failed.append(REBUILD.format(city=name))
-    try:
-        from simulation.traffic_baseline import write_baseline
-
-        result = write_baseline(city, out)
-        _step(
-            f"traffic baseline: {result.engine['links']} links, {result.kpis.trips:,} trips, "
-            f"mean speed {result.kpis.mean_speed_kmh:.0f} km/h",
-            started,
-        )
-    except Exception as err:  # reported with the command that retries it
-        print(f"error: traffic baseline not built: {err!r}", file=sys.stderr)
-        failed.append(f"python -m simulation.traffic_baseline {name}")
+    for part, build, retry in _NETWORK_PARTS:
+        try:
+            _step(f"{part}: {build(city, out)}", started)
+        except Exception as err:  # reported with the command that retries it
+            print(f"error: {part} not built: {err!r}", file=sys.stderr)
+            failed.append(retry.format(city=name))
     return failed
+
+
+def _power(city, out: Path) -> str:
+    from data.power_network import build_power_network, save_power_network
+
+    net = build_power_network(city)
+    save_power_network(net, out)
+    return (
+        f"{len(net.substations)} substations, {len(net.transformers):,} transformers, "
+        f"{len(net.lines):,} lines"
+    )
+
+
+def _water(city, out: Path) -> str:
+    from data.water_network import build_water_network
+
+    summary = build_water_network(city, out)  # EPANET runs: sizing and leakage calibration
+    return (
+        f"{summary['junctions']:,} junctions, {summary['pipes']:,} pipes, {summary['dmas']} "
+        f"DMAs, yield {summary['yield']:.1%}"
+    )
+
+
+def _traffic(city, out: Path) -> str:
+    from simulation.traffic_baseline import write_baseline
+
+    result = write_baseline(city, out)
+    return (
+        f"{result.engine['links']} links, {result.kpis.trips:,} trips, mean speed "
+        f"{result.kpis.mean_speed_kmh:.0f} km/h"
+    )
+
+
+# (what, how: (city, folder) -> summary, the command that retries it)
+_NETWORK_PARTS = (
+    ("power network", _power, "python -m data.power_network {city}"),
+    ("water network", _water, "python -m data.water_network {city}"),
+    ("traffic baseline", _traffic, "python -m simulation.traffic_baseline {city}"),
+)
 
 
 def _source_note(meta: dict) -> str:

@@ -46,7 +46,7 @@ def traffic_form() -> html.Div:
                 clearable=False,
                 id="tf-measure",
             ),
-            html.Label("Roads (ids, comma-separated)", htmlFor="tf-roads"),
+            html.Label("Arterials (their ids, comma-separated)", htmlFor="tf-roads"),
             dcc.Input(
                 id="tf-roads",
                 type="text",
