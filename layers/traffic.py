@@ -61,13 +61,17 @@ def congestion_legend() -> list[dict]:
 
 def mode_legends() -> dict[str, dict]:
     """Per colour mode: class breaks, colours and legend rows (for the browser)."""
+    works = [
+        {"label": "closed by works (what-if)", "color": [*CLOSED_COLOR, 255]},
+        {"label": "lanes taken by works (what-if)", "color": [*REDUCED_COLOR, 255]},
+    ]
 
     def mode(title, breaks, colors, rows):
         return {
             "title": title,
             "breaks": [float(b) if np.isfinite(b) else 1e9 for b in breaks],
             "colors": [[*c, 255] for c in colors],
-            "legend": rows,
+            "legend": rows + works,
         }
 
     return {
