@@ -3,7 +3,7 @@
 Engine: UXsim 1.15 with its C++ core (``cpp=True``): kinematic-wave links, platoons of
 `PLATOON` vehicles, dynamic user-optimal route choice updated every `ROUTE_UPDATE_S`. The
 network is the arterial skeleton (`data.traffic_network`), the demand the gravity matrix of
-`data.traffic_demand`. Eclipse SUMO was measured as the alternative (README, "Traffic").
+`data.traffic_demand`. Eclipse SUMO runs the same (`simulation.traffic_sumo`, README).
 
 Outputs (`TrafficResult`): hourly (time, link) flows, speeds and densities; the same painted
 back on the roads and summed per H3 cell (time, cell); KPIs. Times are UTC (naive), the
@@ -38,6 +38,7 @@ from simulation.traffic_outputs import (
     cell_cube,
     co2_g_per_km,
     day_kpis,
+    link_dataset,
     road_results,
     with_change,
 )
@@ -114,7 +115,7 @@ def _engine_run(city: str, bundle_dir: str, scenario: TrafficScenario) -> Traffi
     built = time.perf_counter()
     _simulate(world, links, net, scenario)
     simulated = time.perf_counter()
-    times = _hour_times(town, scenario.day)
+    times = hour_times(town, scenario.day)
     link_ds = _link_results(world, links, net, times)
     world.analyzer.basic_analysis()
     finished = int(world.analyzer.trip_completed)
@@ -135,7 +136,8 @@ def _engine_run(city: str, bundle_dir: str, scenario: TrafficScenario) -> Traffi
     return TrafficResult(scenario, link_ds, road_ds, cube, kpis, engine)
 
 
-def _hour_times(city: data.city.City, day: str) -> np.ndarray:
+def hour_times(city: data.city.City, day: str) -> np.ndarray:
+    """The 24 hourly UTC times (naive) of ``day``'s local hours in ``city``."""
     midnight = pd.Timestamp(day) - utc_offset(city)
     return (midnight + pd.to_timedelta(np.arange(HOURS), unit="h")).to_numpy()
 
@@ -304,21 +306,7 @@ def _link_results(world, links: dict, net: TrafficNetwork, times) -> xr.Dataset:
     extra = np.full(len(names) - len(net.links), -1)  # new links belong to no segment
     segment = np.concatenate([net.links["segment"].to_numpy(), extra]).astype(np.int64)
     free = np.array([links[n].u * 3.6 for n in names])
-    dims = ("time", "link")
-    return xr.Dataset(
-        {
-            "flow_veh_h": (dims, flow, {"units": "veh/h", "long_name": "vehicles entering"}),
-            "speed_kmh": (dims, speed, {"units": "km/h", "long_name": "mean speed"}),
-            "density_veh_km": (dims, density, {"units": "veh/km", "long_name": "density"}),
-        },
-        coords={
-            "time": times,
-            "link": names,
-            "segment": ("link", segment),
-            "length_m": ("link", length),
-            "free_speed_kmh": ("link", free),
-        },
-    )
+    return link_dataset(times, names, segment, length, free, flow, speed, density)
 
 
 def _emergency(net: TrafficNetwork, run: TrafficResult, scenario: TrafficScenario):

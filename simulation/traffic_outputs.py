@@ -44,6 +44,25 @@ class TrafficKpis:
     co2_t: float
 
 
+def link_dataset(times, names, segment, length_m, free_kmh, flow, speed, density) -> xr.Dataset:
+    """An engine's hourly (time, link) results in the one schema every output reads."""
+    dims = ("time", "link")
+    return xr.Dataset(
+        {
+            "flow_veh_h": (dims, flow, {"units": "veh/h", "long_name": "vehicles entering"}),
+            "speed_kmh": (dims, speed, {"units": "km/h", "long_name": "mean speed"}),
+            "density_veh_km": (dims, density, {"units": "veh/km", "long_name": "density"}),
+        },
+        coords={
+            "time": times,
+            "link": names,
+            "segment": ("link", np.asarray(segment, np.int64)),
+            "length_m": ("link", np.asarray(length_m, float)),
+            "free_speed_kmh": ("link", np.asarray(free_kmh, float)),
+        },
+    )
+
+
 def road_results(net: TrafficNetwork, links: xr.Dataset) -> xr.Dataset:
     """Both directions of each carried road: flows add, speed is flow-weighted (harmonic)."""
     carried = links.isel(link=np.flatnonzero(links["segment"].to_numpy() >= 0))
