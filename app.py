@@ -186,7 +186,7 @@ def _error(status: int, message: str) -> flask.Response:
 
 
 def warm_up(city: str, day: str) -> float:
-    """Load the city, pack every layer and aggregate the day's telemetry before serving.
+    """Load the city, pack every layer, run the traffic day, aggregate the day's telemetry.
 
     Returns the seconds it took.
     """
@@ -207,8 +207,8 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8050"))
     print(
-        f"Madina Twin: loading {city}, packing its layers, aggregating the telemetry of "
-        f"{app.server.config['MADINA_TELEMETRY_DAY']}...",
+        f"Madina Twin: loading {city}, packing its layers, solving its water and traffic day, "
+        f"aggregating the telemetry of {app.server.config['MADINA_TELEMETRY_DAY']} (~40 s)...",
         flush=True,
     )
     seconds = warm_up(city, app.server.config["MADINA_TELEMETRY_DAY"])
