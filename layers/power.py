@@ -19,7 +19,7 @@ import data.city
 from data.city import City
 from data.power_network import POWER_FACTOR, PowerNetwork, load_power_network
 from layers.geometry import line_vertices, polygon_rings
-from layers.spec import LayerSpec, LegendEntry
+from layers.spec import LayerSpec, LegendEntry, path_layer
 
 LINE_LAYER_ID = "power-lines"
 STATION_LAYER_ID = "power-stations"
@@ -102,17 +102,7 @@ def feeder_layer(city: City) -> LayerSpec:
     colors = loading_colors(loading)
     colors[tie] = TIE_COLOR
     n_parallel = lines["n_parallel"].to_numpy()
-    deck_layer = pdk.Layer(
-        "PathLayer",
-        id=LINE_LAYER_ID,
-        pickable=True,
-        width_units="'meters'",
-        width_min_pixels=1.5,
-        cap_rounded=True,
-        auto_highlight=True,
-        highlight_color=[255, 255, 255, 220],
-        _path_type="'open'",
-    )
+    deck_layer = path_layer(LINE_LAYER_ID, min_pixels=1.5, highlight_alpha=220)
     return LayerSpec(
         id=LINE_LAYER_ID,
         title="Electricity lines (20 kV)",

@@ -5,11 +5,9 @@ Builds a deck.gl PathLayer spec from `City.roads`; never touches Dash or the bro
 
 from __future__ import annotations
 
-import pydeck as pdk
-
 from data.city import City
 from layers.geometry import line_vertices
-from layers.spec import LayerSpec, legend_from, rgba
+from layers.spec import LayerSpec, legend_from, path_layer, rgba
 
 LAYER_ID = "roads"
 # Neutral greys and whites (a street map's hierarchy), so the lamps' colours stay readable;
@@ -30,17 +28,7 @@ def road_layer(city: City) -> LayerSpec:
     """Roads as a PathLayer; width is the carriageway width in metres (min 1 px)."""
     roads = city.roads
     vertices, starts = line_vertices(roads)
-    deck_layer = pdk.Layer(
-        "PathLayer",
-        id=LAYER_ID,
-        pickable=True,
-        width_units="'meters'",
-        width_min_pixels=1,
-        cap_rounded=True,
-        auto_highlight=True,
-        highlight_color=[255, 255, 255, 200],
-        _path_type="'open'",
-    )
+    deck_layer = path_layer(LAYER_ID, min_pixels=1)
     lanes = roads["lanes"].astype("Float64").fillna(float("nan")).astype(float)
     return LayerSpec(
         id=LAYER_ID,

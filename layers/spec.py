@@ -118,6 +118,21 @@ def _literal(key: str, value: object) -> object:
     return value[3:].strip("'\"")
 
 
+def path_layer(layer_id: str, *, min_pixels: float, highlight_alpha: int = 200) -> pdk.Layer:
+    """The props every network drawn as paths shares: widths in metres, picked, highlighted."""
+    return pdk.Layer(
+        "PathLayer",
+        id=layer_id,
+        pickable=True,
+        width_units="'meters'",
+        width_min_pixels=min_pixels,
+        cap_rounded=True,
+        auto_highlight=True,
+        highlight_color=[255, 255, 255, highlight_alpha],
+        _path_type="'open'",
+    )
+
+
 def rgba(
     values: np.ndarray, table: dict[str, tuple[int, ...]], default: tuple[int, ...]
 ) -> np.ndarray:

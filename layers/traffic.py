@@ -13,7 +13,6 @@ import functools
 
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 import shapely
 
 import data.city
@@ -22,7 +21,7 @@ from data.telemetry import utc_offset
 from data.traffic_network import traffic_network
 from layers.codec import BlobWriter, PackedLayer
 from layers.geometry import line_vertices
-from layers.spec import LayerSpec, LegendEntry
+from layers.spec import LayerSpec, LegendEntry, path_layer
 from layers.water import class_legend, classify
 from simulation.traffic import HOURS, TrafficResult, run_traffic, works_state
 from simulation.traffic_scenarios import TrafficScenario
@@ -114,17 +113,7 @@ def traffic_layer(city: City) -> LayerSpec:
     flow = at["flow_veh_h"].isel(time=SHOWN_HOUR).to_numpy()
     free = at["free_speed_kmh"].to_numpy()
     vertices, starts = line_vertices(roads)
-    deck_layer = pdk.Layer(
-        "PathLayer",
-        id=LAYER_ID,
-        pickable=True,
-        width_units="'meters'",
-        width_min_pixels=2,
-        cap_rounded=True,
-        auto_highlight=True,
-        highlight_color=[255, 255, 255, 200],
-        _path_type="'open'",
-    )
+    deck_layer = path_layer(LAYER_ID, min_pixels=2)
     return LayerSpec(
         id=LAYER_ID,
         title="Traffic (simulated arterials)",

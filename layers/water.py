@@ -19,7 +19,7 @@ from layers.codec import PackedLayer
 from layers.geometry import line_vertices, point_positions, polygon_rings
 from layers.hexagons import PALETTE
 from layers.lamp_colors import ColorMode, pack_color_modes
-from layers.spec import LayerSpec, LegendEntry
+from layers.spec import LayerSpec, LegendEntry, path_layer
 from simulation.water import HydraulicDay, baseline_day
 
 PIPES_ID, NODES_ID, DMAS_ID = "water-pipes", "water-nodes", "water-dmas"
@@ -133,17 +133,7 @@ def pipe_layer(city: City) -> LayerSpec:
     values = _pipe_values(city, baseline_day(city.name)).reindex(pipes["link_id"])
     default = next(iter(pipe_color_modes(city, values).values()))
     vertices, starts = line_vertices(pipes)
-    deck_layer = pdk.Layer(
-        "PathLayer",
-        id=PIPES_ID,
-        pickable=True,
-        width_units="'meters'",
-        width_min_pixels=1,
-        cap_rounded=True,
-        auto_highlight=True,
-        highlight_color=[255, 255, 255, 200],
-        _path_type="'open'",
-    )
+    deck_layer = path_layer(PIPES_ID, min_pixels=1)
     kind = pipes["role"].map(
         {
             "trunk": "trunk main",
