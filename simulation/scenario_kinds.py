@@ -20,6 +20,7 @@ import xarray as xr
 from data.city import load_city
 from data.errors import MadinaError
 from data.power_network import load_power_network
+from data.telemetry import utc_offset
 from data.traffic_network import traffic_network
 from data.water_network import load_water_network
 from simulation.lighting import LightingScenario, compare, simulate
@@ -67,6 +68,7 @@ class ScenarioKind:
     title: str
     engine_packages: tuple[str, ...]  # whose versions a run depends on
     kpis: tuple[Kpi, ...]
+    map_variable: str  # the (time, cell) variable a map or brief shows first
     parse: Callable[[dict], object]  # untrusted dict -> scenario value (types checked)
     to_dict: Callable[[object], dict]  # scenario value -> canonical JSON-able dict
     validate: Callable[[str, object], None]  # (city, scenario): ranges and ids, for the city
@@ -139,7 +141,8 @@ def _run_lighting(city: str, plan: LightingYear, progress: Progress) -> Scenario
     progress(0.5, "simulating today's stock for the savings")
     saved = compare(result, _lighting_baseline(city, plan.year))
     progress(0.8, "summing the days")
-    days = pd.DatetimeIndex(result.energy["time"].to_numpy()).floor("D")
+    offset = utc_offset(city)  # days are local days, stamped at local midnight (in UTC)
+    days = (pd.DatetimeIndex(result.energy["time"].to_numpy()) + offset).floor("D") - offset
     energy = result.energy.assign_coords(day=("time", days))
     cost = result.cost.assign_coords(day=("time", days))
     daily_energy = energy.groupby("day").sum().rename(day="time")
@@ -147,7 +150,7 @@ def _run_lighting(city: str, plan: LightingYear, progress: Progress) -> Scenario
     results = xr.Dataset(
         {
             "energy_kwh": daily_energy.astype(np.float32).assign_attrs(
-                units="kWh", long_name="public-lighting energy in the day (UTC day)"
+                units="kWh", long_name="public-lighting energy in the day"
             ),
             "cost_mad": daily_cost.astype(np.float32).assign_attrs(
                 units="MAD", long_name="public-lighting energy cost in the day"
@@ -184,18 +187,23 @@ LIGHTING_KPIS = (
 
 
 def _with_totals(cube: xr.Dataset, mean: tuple[str, ...]) -> xr.Dataset:
-    """``cube`` plus a city total (a mean for ``mean`` variables) per time step of each."""
-    totals = {}
+    """``cube`` plus a city total (a mean for ``mean`` variables) per time step of each.
+
+    Each cell variable is tagged ``cell_aggregation`` ("sum" or "mean"): how it rolls up.
+    """
+    out = {}
     for name, values in cube.data_vars.items():
         if "cell" not in values.dims:
             continue
-        total = values.mean("cell") if name in mean else values.sum("cell")
-        how = "mean over the cells" if name in mean else "city total"
-        totals[f"{name}_total"] = total.assign_attrs(
+        how = "mean" if name in mean else "sum"
+        total = values.mean("cell") if how == "mean" else values.sum("cell")
+        out[name] = values.assign_attrs(cell_aggregation=how)
+        out[f"{name}_total"] = total.assign_attrs(
             units=values.attrs.get("units", ""),
-            long_name=f"{values.attrs.get('long_name', name)} ({how})",
+            long_name=f"{values.attrs.get('long_name', name)} "
+            f"({'mean over the cells' if how == 'mean' else 'city total'})",
         )
-    return cube.assign(totals)
+    return cube.assign(out)
 
 
 def _numbers(record: object) -> dict[str, float]:
@@ -291,6 +299,7 @@ KINDS: dict[str, ScenarioKind] = {
             "Public lighting (a year)",
             ("numpy",),
             LIGHTING_KPIS,
+            "energy_kwh",
             _parse_lighting,
             _lighting_dict,
             _validate_lighting,
@@ -301,6 +310,7 @@ KINDS: dict[str, ScenarioKind] = {
             "Water: pipe break (a day)",
             ("wntr",),
             WATER_KPIS,
+            "people_without_water",
             _water_parse("pipe_break"),
             _water_dict,
             _validate_water,
@@ -311,6 +321,7 @@ KINDS: dict[str, ScenarioKind] = {
             "Water: pressure management (a day)",
             ("wntr",),
             WATER_KPIS,
+            "pressure_m",
             _water_parse("pressure"),
             _water_dict,
             _validate_water,
@@ -321,6 +332,7 @@ KINDS: dict[str, ScenarioKind] = {
             "Electricity: outage (a day)",
             ("pandapower",),
             OUTAGE_KPIS,
+            "customers_off",
             _parse_outage,
             _plain_dict,
             lambda city, s: s.validate(load_power_network(load_city(city))),
@@ -331,6 +343,7 @@ KINDS: dict[str, ScenarioKind] = {
             "Traffic (a weekday)",
             ("uxsim",),
             TRAFFIC_KPIS,
+            "delay_veh_h",
             _parse_traffic,
             _plain_dict,
             lambda city, s: s.validate(traffic_network(load_city(city))),
