@@ -141,8 +141,12 @@ def _run_lighting(city: str, plan: LightingYear, progress: Progress) -> Scenario
     progress(0.5, "simulating today's stock for the savings")
     saved = compare(result, _lighting_baseline(city, plan.year))
     progress(0.8, "summing the days")
-    offset = utc_offset(city)  # days are local days, stamped at local midnight (in UTC)
-    days = (pd.DatetimeIndex(result.energy["time"].to_numpy()) + offset).floor("D") - offset
+    # local days, stamped at local midnight (in UTC); the year's hours past local midnight on
+    # 31 December (UTC+1: one) count in its last day, so the days add up to the year's KPIs
+    offset = utc_offset(city)
+    local_days = (pd.DatetimeIndex(result.energy["time"].to_numpy()) + offset).floor("D")
+    last = pd.Timestamp(f"{plan.year}-12-31")
+    days = local_days.where(local_days <= last, last) - offset
     energy = result.energy.assign_coords(day=("time", days))
     cost = result.cost.assign_coords(day=("time", days))
     daily_energy = energy.groupby("day").sum().rename(day="time")
