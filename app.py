@@ -13,11 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import dash
+import diskcache
 import flask
 
 from data.city import DEFAULT_CITY
 from data.day_cube import day_cubes, day_period, default_day
 from data.errors import MadinaError
+from data.scenario_store import ScenarioStore, ScenarioStoreError, default_db_path
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
 from layers.lamp_colors import packed_lamp_colors
@@ -26,6 +28,8 @@ from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
 from layers.traffic import packed_traffic_playback
 from layers.water import packed_pipe_colors
+from simulation.compare import CompareError
+from simulation.exports import brief_html, cells_geojson, results_csv
 from simulation.lighting_plans import playback_request
 from simulation.traffic_scenarios import TrafficScenario
 
@@ -57,11 +61,15 @@ def create_app(config: dict | None = None) -> dash.Dash:
         ``city``: embedded city to show (default ``MADINA_CITY`` or ``casablanca``).
         ``telemetry_day``: local day (YYYY-MM-DD) of the telemetry on the map (default
         ``MADINA_TELEMETRY_DAY`` or yesterday).
+        ``scenario_db``: the scenario database file (default ``MADINA_SCENARIO_DB`` or
+        ``instance/scenarios.sqlite``); its background-run queue is a diskcache beside it.
     """
     config = dict(config or {})
     city = config.get("city") or os.environ.get("MADINA_CITY", DEFAULT_CITY)
     day = config.get("telemetry_day") or os.environ.get("MADINA_TELEMETRY_DAY") or default_day(city)
     day_period(city, day)  # a bad day fails here, naming it, not on the first map request
+    store = ScenarioStore(config.get("scenario_db") or default_db_path())
+    jobs = diskcache.Cache(str(store.path.with_name(f"{store.path.stem}-jobs")))
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -71,10 +79,13 @@ def create_app(config: dict | None = None) -> dash.Dash:
         title="Madina Twin",
         update_title=None,
         serve_locally=True,
+        background_callback_manager=dash.DiskcacheManager(jobs),
     )
     app.server.config["MADINA_CITY"] = city
     app.server.config["MADINA_TELEMETRY_DAY"] = day
+    app.server.config["MADINA_SCENARIO_DB"] = str(store.path)
     _register_routes(app.server)
+    _register_scenario_routes(app.server)
     app.layout = dash.html.Div([dash.page_container], className="twin-root")
     return app
 
@@ -179,6 +190,58 @@ def _register_routes(server: flask.Flask) -> None:
             "traffic data",
             lambda _name: packed_traffic_playback(city, scenario),
         )
+
+
+def _register_scenario_routes(server: flask.Flask) -> None:
+    """Exports of stored runs: NetCDF as stored, CSV, GeoJSON cells, the one-page brief."""
+
+    def finished(scenario_id: str):
+        store = ScenarioStore(server.config["MADINA_SCENARIO_DB"])
+        record = store.get(scenario_id)  # ScenarioStoreError -> 404 below
+        if record.status != "done":
+            raise CompareError(f"scenario {scenario_id} ({record.name}) is {record.status}")
+        return store, record
+
+    def download(body, mimetype: str, filename: str) -> flask.Response:
+        return flask.Response(
+            body,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @server.get("/api/scenarios/<scenario_id>/<export>")
+    def scenario_export(scenario_id: str, export: str) -> flask.Response:
+        exports = ("results.nc", "results.csv", "cells.geojson", "brief.html")
+        if export not in exports:
+            return _error(404, f"unknown export {export!r}; known: {', '.join(exports)}")
+        try:
+            store, record = finished(scenario_id)
+            if export == "results.nc":
+                return flask.send_file(
+                    store.result_path(record),
+                    mimetype="application/x-netcdf",
+                    as_attachment=True,
+                    download_name=f"madina-{record.kind}-{record.id}.nc",
+                )
+            results = store.result_dataset(record)
+            if export == "results.csv":
+                text = results_csv(results, record.city)
+                return download(text, "text/csv", f"madina-{record.kind}-{record.id}.csv")
+            if export == "cells.geojson":
+                body = flask.json.dumps(cells_geojson(results))
+                name = f"madina-{record.kind}-{record.id}.geojson"
+                return download(body, "application/geo+json", name)
+            against = flask.request.args.get("against")
+            if against:
+                _, reference = finished(against)
+                page = brief_html(record, results, reference, store.result_dataset(reference))
+            else:
+                page = brief_html(record, results)
+            return flask.Response(page, mimetype="text/html")
+        except ScenarioStoreError as err:
+            return _error(404, str(err))
+        except CompareError as err:
+            return _error(409, str(err))
 
 
 def _error(status: int, message: str) -> flask.Response:

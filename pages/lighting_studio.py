@@ -41,6 +41,15 @@ KPI_ROWS = (
     ("investment_mad", "Investment", "M MAD", 1e6, 1),
     ("underlit_lamp_hours", "Lamp-hours below the road's level", "M", 1e6, 2),
 )
+# The plan's form: field names and the components that hold them, in one order.
+FORM_FIELDS = ("led_share_pct", "retrofit_order", "districts", "dimming", "switching",
+               "motion_road_classes", "tariff_mad_kwh", "peak_tariff_mad_kwh", "co2_kg_kwh",
+               "led_unit_cost_mad")  # fmt: skip
+FORM_STATES = [
+    State(id_, "value")
+    for id_ in ("ls-led-share", "ls-order", "ls-districts", "ls-dimming", "ls-switching",
+                "ls-motion", "ls-tariff", "ls-peak-tariff", "ls-co2", "ls-led-cost")
+]  # fmt: skip
 ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "residential")
 
 
@@ -156,6 +165,7 @@ def studio_panel(city_name: str, day: str) -> html.Details:
                 id="ls-variable",
             ),
             html.Button("Run scenario", id="ls-run", n_clicks=0, className="studio-run"),
+            html.Button("Save to library", id="ls-save", n_clicks=0, className="studio-save"),
             html.Div(id="ls-error", className="error", role="alert"),
             html.Div(id="ls-kpis"),
             html.Div(
@@ -316,16 +326,7 @@ def load_figure(series: dict) -> go.Figure:
     Input("ls-mode", "value"),
     Input("ls-day", "date"),
     State("ls-preset", "value"),
-    State("ls-led-share", "value"),
-    State("ls-order", "value"),
-    State("ls-districts", "value"),
-    State("ls-dimming", "value"),
-    State("ls-switching", "value"),
-    State("ls-motion", "value"),
-    State("ls-tariff", "value"),
-    State("ls-peak-tariff", "value"),
-    State("ls-co2", "value"),
-    State("ls-led-cost", "value"),
+    *FORM_STATES,
     prevent_initial_call=True,
     running=[
         (Output("ls-run", "disabled"), True, False),
@@ -334,25 +335,13 @@ def load_figure(series: dict) -> go.Figure:
 )
 def run_scenario(_clicks, variable, mode, day, preset, *form) -> tuple:
     """Simulate the form's plan over the year; its KPIs, load chart and time-lapse frames."""
-    names = (
-        "led_share_pct",
-        "retrofit_order",
-        "districts",
-        "dimming",
-        "switching",
-        "motion_road_classes",
-        "tariff_mad_kwh",
-        "peak_tariff_mad_kwh",
-        "co2_kg_kwh",
-        "led_unit_cost_mad",
-    )
     if not _clicks:
         return (dash.no_update,) * 8
     city = flask.current_app.config["MADINA_CITY"]
     year = _year()
     day = (day or "")[:10] if mode == "day" else None
     try:
-        scenario = scenario_from_form(preset, dict(zip(names, form, strict=True)))
+        scenario = scenario_from_form(preset, dict(zip(FORM_FIELDS, form, strict=True)))
         if day is not None:
             dt.date.fromisoformat(day)
         packed = packed_playback(city, scenario, year, mode, day, variable)
@@ -382,6 +371,24 @@ def run_scenario(_clicks, variable, mode, day, preset, *form) -> tuple:
     table = kpi_table(result.kpis, baseline.kpis, compare(result, baseline))
     last = len(series["labels"]) - 1
     return manifest, series, table, load_figure(series), last, 0, False, ""
+
+
+@callback(
+    Output("sc-draft", "data", allow_duplicate=True),
+    Output("ls-error", "children", allow_duplicate=True),
+    Input("ls-save", "n_clicks"),
+    State("ls-preset", "value"),
+    *FORM_STATES,
+    prevent_initial_call=True,
+)
+def save_plan(clicks, preset, *form) -> tuple:
+    """The form's plan, over the twin's year, as a draft for the scenario library."""
+    try:
+        scenario = scenario_from_form(preset, dict(zip(FORM_FIELDS, form, strict=True)))
+    except (MadinaError, ValueError) as err:
+        return dash.no_update, f"Not saved: {err}"
+    params = {**scenario_to_dict(scenario), "year": _year()}
+    return {"kind": "lighting", "name": scenario.name, "params": params, "request": clicks}, ""
 
 
 dash.clientside_callback(

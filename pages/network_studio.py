@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html
 from data.city import load_city
 from data.errors import MadinaError
 from data.power_network import load_power_network
+from data.traffic_network import traffic_network
 from data.water_model import CRITICAL_PRESSURE_M
 from data.water_network import load_water_network
 from layers.network_playback import (
@@ -29,8 +30,11 @@ from layers.network_playback import (
 from pages.form_fields import append_id, number_field
 from pages.network_results import chart, kpi_table, outage_kpi_rows, series_of, water_kpi_rows
 from pages.playback_controls import register_playback
-from pages.traffic_form import traffic_form
+from pages.traffic_form import FORM_FIELDS as TRAFFIC_FORM_FIELDS
+from pages.traffic_form import FORM_STATES as TRAFFIC_FORM_STATES
+from pages.traffic_form import traffic_form, traffic_scenario
 from simulation.power import OutageScenario
+from simulation.scenario_kinds import KINDS as SCENARIO_KINDS
 from simulation.water_scenarios import PipeBreakScenario, PressureScenario
 
 KINDS = {
@@ -39,6 +43,16 @@ KINDS = {
     "outage": "Feeder / transformer outage (electricity)",
     "traffic": "Traffic: works, demand, new road, corridor, emergency",
 }
+# The utility forms' fields and the components that hold them, in one order.
+FORM_FIELDS = ("pipes", "random_breaks", "seed", "start", "isolation_h", "repair_h", "dmas",
+               "critical_pressure_m", "modulated", "element_id", "transformer", "out_start",
+               "duration_h", "switching_min", "backfeed")  # fmt: skip
+FORM_STATES = [
+    State(id_, "value")
+    for id_ in ("ns-pipes", "ns-random", "ns-seed", "ns-start", "ns-isolation", "ns-repair",
+                "ns-dmas", "ns-critical", "ns-modulated", "ns-element", "ns-transformer",
+                "ns-out-start", "ns-duration", "ns-switching", "ns-backfeed")
+]  # fmt: skip
 
 
 def _city() -> str:
@@ -169,6 +183,7 @@ def network_panel(city_name: str, day: str) -> html.Details:
                 className="studio-run",
                 style={"display": "none"},
             ),  # fmt: skip
+            html.Button("Save to library", id="ns-save", n_clicks=0, className="studio-save"),
             html.Div(id="ns-error", className="error", role="alert"),
             html.Div(id="ns-kpis"),
             html.Div(
@@ -281,21 +296,7 @@ def scenario_from_form(kind: str, form: dict, day: str):
     Input("ns-variable", "value"),
     State("ns-kind", "value"),
     State("ns-day", "children"),
-    State("ns-pipes", "value"),
-    State("ns-random", "value"),
-    State("ns-seed", "value"),
-    State("ns-start", "value"),
-    State("ns-isolation", "value"),
-    State("ns-repair", "value"),
-    State("ns-dmas", "value"),
-    State("ns-critical", "value"),
-    State("ns-modulated", "value"),
-    State("ns-element", "value"),
-    State("ns-transformer", "value"),
-    State("ns-out-start", "value"),
-    State("ns-duration", "value"),
-    State("ns-switching", "value"),
-    State("ns-backfeed", "value"),
+    *FORM_STATES,
     prevent_initial_call=True,
     running=[
         (Output("ns-run", "disabled"), True, False),
@@ -306,13 +307,9 @@ def run_what_if(clicks, variable, kind, day, *form_values) -> tuple:
     """Run the form's what-if; its KPIs, city chart and time-lapse hexagons."""
     if not clicks or kind == "traffic":  # traffic runs in pages.traffic_form
         return (dash.no_update,) * 8
-    names = ("pipes", "random_breaks", "seed", "start", "isolation_h", "repair_h", "dmas",
-             "critical_pressure_m", "modulated", "element_id", "transformer", "out_start",
-             "duration_h",
-             "switching_min", "backfeed")  # fmt: skip
     city = _city()
     try:
-        scenario = scenario_from_form(kind, dict(zip(names, form_values, strict=True)), day)
+        scenario = scenario_from_form(kind, dict(zip(FORM_FIELDS, form_values, strict=True)), day)
         if variable not in (POWER_VARIABLES if kind == "outage" else WATER_VARIABLES):
             return (dash.no_update,) * 8  # the kind just changed; its variable follows
         packed = packed_network_playback(city, scenario, variable)
@@ -325,6 +322,33 @@ def run_what_if(clicks, variable, kind, day, *form_values) -> tuple:
     series = series_of(result.cube, variable, list(packed.manifest["times"]))
     last = len(series["values"]) - 1
     return manifest, series, kpi_table(rows), chart(series), last, 0, False, ""
+
+
+@callback(
+    Output("sc-draft", "data", allow_duplicate=True),
+    Output("ns-error", "children", allow_duplicate=True),
+    Input("ns-save", "n_clicks"),
+    State("ns-kind", "value"),
+    State("ns-day", "children"),
+    *FORM_STATES,
+    *TRAFFIC_FORM_STATES,
+    prevent_initial_call=True,
+)
+def save_what_if(clicks, kind, day, *values) -> tuple:
+    """The form's what-if as a draft for the scenario library (validated when it is saved)."""
+    utility, traffic = values[: len(FORM_FIELDS)], values[len(FORM_FIELDS) :]
+    try:
+        if kind == "traffic":
+            net = traffic_network(load_city(_city()))
+            form = dict(zip(TRAFFIC_FORM_FIELDS, traffic, strict=True))
+            scenario = traffic_scenario(net, form, day)
+        else:
+            scenario = scenario_from_form(kind, dict(zip(FORM_FIELDS, utility, strict=True)), day)
+        params = SCENARIO_KINDS[kind].to_dict(scenario)
+    except (MadinaError, KeyError) as err:
+        return dash.no_update, f"Not saved: {err}"
+    name = f"{KINDS.get(kind, kind)}, {day}"
+    return {"kind": kind, "name": name, "params": params, "request": clicks}, ""
 
 
 @callback(

@@ -34,6 +34,11 @@ MEASURES = {
     "demand": "Demand growth only",
 }
 
+# The form's fields and the components that hold them, in one order.
+FORM_FIELDS = ("measure", "roads", "lanes", "from", "to", "growth", "green", "new_lanes",
+               "new_speed", "em_hour")  # fmt: skip
+FORM_STATES = [State(f"tf-{name.replace('_', '-')}", "value") for name in FORM_FIELDS]
+
 
 def traffic_form() -> html.Div:
     """Fields of the traffic what-if (shown when its kind is chosen)."""
@@ -152,16 +157,7 @@ def traffic_scenario(net: TrafficNetwork, form: dict, day: str) -> TrafficScenar
     State("ns-kind", "value"),
     State("ns-day", "children"),
     State("layer-toggles", "value"),
-    State("tf-measure", "value"),
-    State("tf-roads", "value"),
-    State("tf-lanes", "value"),
-    State("tf-from", "value"),
-    State("tf-to", "value"),
-    State("tf-growth", "value"),
-    State("tf-green", "value"),
-    State("tf-new-lanes", "value"),
-    State("tf-new-speed", "value"),
-    State("tf-em-hour", "value"),
+    *FORM_STATES,
     prevent_initial_call=True,
     running=[
         (Output("tf-run", "disabled"), True, False),
@@ -173,12 +169,10 @@ def run_traffic_what_if(clicks, variable, kind, day, layers, *form_values) -> tu
     no = dash.no_update
     if not clicks or kind != "traffic" or variable not in TRAFFIC_VARIABLES:
         return (no,) * 10  # another kind's run, or the kind just changed (variable follows)
-    names = ("measure", "roads", "lanes", "from", "to", "growth", "green", "new_lanes",
-             "new_speed", "em_hour")  # fmt: skip
     city = flask.current_app.config["MADINA_CITY"]
     try:
         net = traffic_network(data.city.load_city(city))
-        scenario = traffic_scenario(net, dict(zip(names, form_values, strict=True)), day)
+        scenario = traffic_scenario(net, dict(zip(FORM_FIELDS, form_values, strict=True)), day)
         result = run_traffic(city, scenario)
         today = run_traffic(city, TrafficScenario(day=day))
         packed = packed_network_playback(city, scenario, variable)

@@ -26,6 +26,7 @@ from layers.lamp_colors import packed_lamp_colors
 from layers.water import packed_pipe_colors
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
+from pages.scenario_library import library_panel
 from pages.traffic_controls import baseline_traffic_view, traffic_controls
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
@@ -210,6 +211,7 @@ def layout(**_query: str) -> html.Div:
                     _telemetry_controls(day),
                     studio_panel(city_name, day),
                     network_panel(city_name, day),
+                    library_panel(),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(

@@ -32,8 +32,9 @@ def city(city_name: str) -> City:
 
 
 @pytest.fixture(scope="session")
-def app(city_name: str):
+def app(city_name: str, tmp_path_factory):
     # Dash's page registry is process-global: build the app once per test session.
     from app import create_app
 
-    return create_app({"city": city_name, "telemetry_day": TELEMETRY_DAY})
+    db = tmp_path_factory.mktemp("scenarios") / "scenarios.sqlite"
+    return create_app({"city": city_name, "telemetry_day": TELEMETRY_DAY, "scenario_db": db})

@@ -1,0 +1,284 @@
+"""The scenario library panel: saved what-ifs, their background runs, comparison and exports.
+
+Layout and thin callbacks only. Runs go through `simulation.runs` (the path the batch CLI takes)
+into the scenario database; they run as Dash background callbacks, with progress and cancel.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import dash
+import flask
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from data.errors import MadinaError
+from data.scenario_store import ScenarioRecord, ScenarioStore
+from simulation.compare import kpi_table
+from simulation.runs import execute, submit
+from simulation.scenario_kinds import KINDS
+
+STATUS_TEXT = {
+    "queued": "queued",
+    "running": "running",
+    "done": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "interrupted": "interrupted (its process stopped)",
+}
+
+
+def scenario_store() -> ScenarioStore:
+    """The app's scenario database (the one `python -m simulation` writes with the same path)."""
+    return ScenarioStore(dash.get_app().server.config["MADINA_SCENARIO_DB"])
+
+
+def library_panel() -> html.Details:
+    """The collapsible "Scenario library" section of the sidebar."""
+    return html.Details(
+        [
+            html.Summary("Scenario library"),
+            html.P(
+                "Save a plan from a what-if panel with “Save to library”: it runs in the "
+                "background and is kept, with its results, after a restart. Batch runs from "
+                "`python -m simulation run plan.yaml` appear here too.",
+                className="hint",
+            ),
+            html.Div(
+                [
+                    html.Label("Saved by", htmlFor="sc-author"),
+                    dcc.Input(id="sc-author", type="text", value="planner", maxLength=100),
+                    html.Label("Name (optional)", htmlFor="sc-name"),
+                    dcc.Input(id="sc-name", type="text", maxLength=200, className="studio-text"),
+                ],
+                className="studio-numbers",
+            ),
+            html.Div(
+                [
+                    html.Progress(id="sc-progress", value="0", max="100"),
+                    html.Span(id="sc-progress-text", className="hint"),
+                    html.Button("Cancel run", id="sc-cancel", n_clicks=0, disabled=True),
+                ],
+                className="studio-progress",
+            ),
+            html.Div(id="sc-status", role="status"),
+            html.Button("↻ Refresh list", id="sc-refresh", n_clicks=0),
+            dash_table.DataTable(
+                id="sc-table",
+                columns=[
+                    {"name": "Scenario", "id": "name"},
+                    {"name": "Kind", "id": "kind"},
+                    {"name": "Status", "id": "status"},
+                    {"name": "By", "id": "author"},
+                    {"name": "Saved (UTC)", "id": "created"},
+                    {"name": "Run (s)", "id": "runtime_s"},
+                ],
+                data=[],
+                row_selectable="multi",
+                selected_row_ids=[],
+                page_size=8,
+                style_table={"overflowX": "auto"},
+                style_cell={"fontSize": "12px", "textAlign": "left", "whiteSpace": "normal"},
+            ),
+            html.Div(id="sc-compare"),
+            dcc.Store(id="sc-draft"),
+            dcc.Store(id="sc-job"),
+            dcc.Store(id="sc-done"),
+        ],
+        className="studio",
+        id="scenario-library",
+    )
+
+
+def table_rows(records: list[ScenarioRecord]) -> list[dict]:
+    """DataTable rows of the records (row id = scenario id)."""
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "kind": KINDS[r.kind].title if r.kind in KINDS else r.kind,
+            "status": STATUS_TEXT.get(r.status, r.status)
+            + (f" {round(100 * r.progress)}%" if r.status == "running" else ""),
+            "author": r.author,
+            "created": r.created_at[:16].replace("T", " "),
+            "runtime_s": None if r.runtime_s is None else round(r.runtime_s, 1),
+        }
+        for r in records
+    ]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def comparison(records: list[ScenarioRecord]) -> html.Div:
+    """KPI rows x selected scenarios (units in the labels), deltas against the first, exports."""
+    if not records:
+        return html.Div("Tick scenarios in the table to compare them.", className="hint")
+    reference = records[0]
+    head = [html.Th("KPI")]
+    for k, r in enumerate(records):
+        head.append(html.Th(r.name + (" (reference)" if k == 0 and len(records) > 1 else "")))
+        if k:
+            head.append(html.Th("Δ vs reference"))
+    body = []
+    for kpi, values in kpi_table(records):
+        cells = [html.Th(f"{kpi.label} ({kpi.unit})")]
+        for k, value in enumerate(values):
+            cells.append(html.Td(_number(value)))
+            if k:
+                cells.append(html.Td(_delta(value, values[0]), className="delta"))
+        body.append(html.Tr(cells, **{"data-kpi": kpi.key}))
+    links = [
+        html.Li(
+            [
+                html.Span(f"{r.name}: "),
+                *_export_links(r, reference if r is not reference else None),
+            ]
+        )
+        for r in records
+        if r.status == "done"
+    ]
+    return html.Div(
+        [
+            html.Table(
+                [html.Thead(html.Tr(head)), html.Tbody(body)],
+                className="details-table kpi-table",
+                id="sc-kpi-table",
+            ),
+            html.H4("Export"),
+            html.Ul(links, className="exports"),
+        ]
+    )
+
+
+def _delta(value: float | None, reference: float | None) -> str:
+    if value is None or reference is None:
+        return "—"
+    change = value - reference
+    pct = f" ({100 * change / abs(reference):+.1f}%)" if reference else ""
+    return f"{change:+,.0f}{pct}" if abs(change) >= 100 else f"{change:+,.2f}{pct}"
+
+
+def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None) -> list:
+    base = f"/api/scenarios/{record.id}"
+    brief = f"{base}/brief.html"
+    if reference is not None and reference.kind == record.kind and reference.status == "done":
+        brief += "?" + urllib.parse.urlencode({"against": reference.id})
+    items = [
+        ("NetCDF", f"{base}/results.nc"),
+        ("CSV", f"{base}/results.csv"),
+        ("GeoJSON", f"{base}/cells.geojson"),
+        ("Brief" + (" vs reference" if "against" in brief else ""), brief),
+    ]
+    out: list = []
+    for label, href in items:
+        out.append(
+            html.A(label, href=href, target="_blank", download="" if label != "Brief" else None)
+        )
+        out.append(" · ")
+    return out[:-1]
+
+
+@callback(
+    Output("sc-job", "data"),
+    Output("sc-status", "children"),
+    Input("sc-draft", "data"),
+    State("sc-author", "value"),
+    State("sc-name", "value"),
+    prevent_initial_call=True,
+)
+def save_draft(draft: dict | None, author: str | None, name: str | None) -> tuple:
+    """Validate a panel's plan and record it, queued; the background run picks it up."""
+    if not isinstance(draft, dict):
+        return dash.no_update, dash.no_update
+    city = flask.current_app.config["MADINA_CITY"]
+    try:
+        record = submit(
+            scenario_store(),
+            kind=draft.get("kind"),
+            params=draft.get("params"),
+            city=city,
+            name=(name or "").strip() or str(draft.get("name") or draft.get("kind")),
+            author=author or "",
+        )
+    except MadinaError as err:
+        return dash.no_update, html.Span(f"Not saved: {err}", className="error")
+    return record.id, f"Saved “{record.name}” ({record.id}); running in the background…"
+
+
+@callback(
+    Output("sc-status", "children", allow_duplicate=True),
+    Output("sc-done", "data"),
+    Input("sc-job", "data"),
+    background=True,
+    running=[
+        (Output("sc-cancel", "disabled"), False, True),
+        (Output("sc-progress", "value"), "0", "100"),  # full when the run is over
+    ],
+    progress=[Output("sc-progress", "value"), Output("sc-progress-text", "children")],
+    cancel=[Input("sc-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def run_job(set_progress, scenario_id: str | None) -> tuple:
+    """Run a queued scenario in a background worker, reporting its progress."""
+    if not scenario_id:
+        return dash.no_update, dash.no_update
+    record = execute(
+        scenario_store(),
+        scenario_id,
+        lambda fraction, message: set_progress((str(round(100 * fraction)), message)),
+    )
+    if record.status == "done":
+        text = f"“{record.name}” done in {record.runtime_s:.1f} s."
+    elif record.status == "failed":
+        text = html.Span(f"“{record.name}” failed: {record.error}", className="error")
+    else:
+        text = f"“{record.name}” {record.status}."
+    return text, record.id
+
+
+@callback(
+    Output("sc-status", "children", allow_duplicate=True),
+    Output("sc-done", "data", allow_duplicate=True),
+    Input("sc-cancel", "n_clicks"),
+    State("sc-job", "data"),
+    prevent_initial_call=True,
+)
+def cancel_job(_clicks, scenario_id: str | None) -> tuple:
+    """Mark the run cancelled (the background worker is stopped by Dash)."""
+    if not scenario_id:
+        return dash.no_update, dash.no_update
+    cancelled = scenario_store().cancel(scenario_id)
+    return ("Run cancelled." if cancelled else "The run had already finished."), scenario_id
+
+
+@callback(
+    Output("sc-table", "data"),
+    Input("sc-refresh", "n_clicks"),
+    Input("sc-done", "data"),
+    Input("sc-job", "data"),
+)
+def list_scenarios(*_triggers) -> list[dict]:
+    """The city's saved scenarios, newest first."""
+    city = flask.current_app.config["MADINA_CITY"]
+    return table_rows(scenario_store().records(city=city))
+
+
+@callback(
+    Output("sc-compare", "children"),
+    Input("sc-table", "selected_row_ids"),
+    Input("sc-done", "data"),
+)
+def compare_selected(selected: list[str] | None, _done) -> html.Div:
+    """The comparison table of the ticked scenarios, in the order they were ticked."""
+    store = scenario_store()
+    records = []
+    for scenario_id in (selected or [])[:6]:
+        try:
+            records.append(store.get(scenario_id))
+        except MadinaError:
+            continue  # deleted meanwhile
+    return comparison(records)

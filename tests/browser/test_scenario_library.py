@@ -1,0 +1,73 @@
+"""The scenario library in real Chromium: save a plan, watch it run in the background, compare."""
+
+import urllib.request
+
+import pytest
+
+from data.scenario_store import ScenarioStore
+
+
+def _open_library(page):
+    page.locator("#scenario-library > summary").evaluate("el => el.click()")
+
+
+def test_saved_plans_run_in_the_background_and_compare_side_by_side(twin_page, live_server, app):
+    page = twin_page
+    page.locator("#lighting-studio > summary").evaluate("el => el.click()")
+    _open_library(page)
+    page.locator("#sc-author").fill("Salma")
+    page.locator("#ls-save").evaluate("el => el.click()")
+    page.locator("#sc-status").filter(has_text="done in").wait_for(timeout=120_000)
+    status = page.locator("#sc-status").inner_text()
+    assert "LED + Estonian dimming" in status, status
+    assert page.locator("#sc-progress").get_attribute("value") == "100"
+
+    # a second plan: plain LED everywhere, named by the planner
+    page.locator("#ls-preset").click()
+    page.get_by_role("option", name="LED everywhere").click()
+    page.wait_for_function("!document.querySelector('#ls-dimming').value.includes('50%')")
+    page.locator("#sc-name").fill("LED only")
+    page.locator("#ls-save").evaluate("el => el.click()")
+    page.locator("#sc-status").filter(has_text="“LED only” done in").wait_for(timeout=120_000)
+
+    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
+    records = {r.name: r for r in store.records()}
+    assert {"LED only", "LED + Estonian dimming (50% after 23:00, 20% 01-05)"} <= set(records)
+    assert records["LED only"].author == "Salma" and records["LED only"].status == "done"
+
+    table = page.locator("#sc-table")
+    table.get_by_text("LED only", exact=True).wait_for()
+    for name in ("LED only", "LED + Estonian dimming (50% after 23:00, 20% 01-05)"):
+        row = table.locator("tr", has_text=name)
+        row.locator("input[type=checkbox]").first.check()
+    kpis = page.locator("#sc-kpi-table")
+    kpis.wait_for()
+    energy = kpis.locator("tr[data-kpi=energy_kwh]").inner_text()
+    assert "Energy (kWh/yr)" in energy and "%)" in energy, energy  # a delta in %
+    saving = energy.split("(")[-1]
+    assert saving.startswith("-"), energy  # dimming saves against LED only
+
+    brief = page.locator("#sc-compare a", has_text="Brief vs reference").get_attribute("href")
+    with urllib.request.urlopen(live_server + brief) as response:
+        page_html = response.read().decode()
+    assert "Change in public-lighting energy" in page_html and "LED only" in page_html
+
+
+@pytest.mark.slow
+def test_a_run_can_be_cancelled(twin_page, app):
+    page = twin_page
+    page.locator("#network-studio > summary").evaluate("el => el.click()")
+    _open_library(page)
+    page.locator("#ns-kind").get_by_label("Traffic", exact=False).check()
+    page.locator("#tf-measure").click()
+    page.get_by_role("option", name="Demand growth only").click()
+    page.locator("#tf-growth").fill("7")
+    page.locator("#tf-growth").press("Tab")
+    page.locator("#ns-save").evaluate("el => el.click()")
+    page.wait_for_function("!document.querySelector('#sc-cancel').disabled", timeout=60_000)
+    page.locator("#sc-cancel").evaluate("el => el.click()")
+    page.locator("#sc-status").filter(has_text="cancelled").wait_for(timeout=60_000)
+    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
+    latest = store.records()[0]
+    assert latest.kind == "traffic" and latest.status == "cancelled"
+    assert latest.result_file is None
