@@ -259,7 +259,7 @@
     const m = traffic.view.manifest;
     const what = m.scenario ? `What-if: ${m.scenario}` : "Ordinary weekday (baseline)";
     const trips = `${m.trips.toLocaleString("en-US")} sampled trips` +
-      (traffic.playing ? " driving" : " (▶ Play to see them drive)");
+      (traffic.playing ? " driving" : " (▶ on the time bar to see them drive)");
     return `${what} · ${m.times[traffic.frame]} (${m.timeZone}) · ${trips}`;
   }
 
@@ -268,12 +268,22 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     madina_traffic: {
       /* view: {url, manifest} (the baseline's, or the last traffic what-if's). */
-      show: function (view, mode, frame, layers, paused) {
+      show: function (view, mode, frame, layers, playing) {
         const no = window.dash_clientside.no_update;
         const t = twin();
         if (!view || !t || !t.state.deck) return no;
-        if (!(layers || []).includes("traffic")) return "Tick “Traffic (simulated arterials)” to see it.";
-        show(view, mode, frame, paused === false).then((text) => {
+        if (!(layers || []).includes("traffic")) {
+          if (window.madinaTime) window.madinaTime.unregister("traffic");
+          return "Tick “Traffic (simulated arterials)” to see it.";
+        }
+        if (window.madinaTime && view.manifest.epochs) {
+          window.madinaTime.register("traffic", {
+            epochs: view.manifest.epochs, labels: view.manifest.times, frame, slider: "tr-frame",
+            timeZone: view.manifest.timeZone,
+            title: view.manifest.scenario ? `Traffic what-if: ${view.manifest.scenario}` : "Traffic",
+          });
+        }
+        show(view, mode, frame, playing === true).then((text) => {
           window.dash_clientside.set_props("tr-status", {children: traffic.error || text});
         }).catch((err) => {
           console.warn("Madina Twin could not show the traffic:", err);

@@ -241,12 +241,24 @@
     window.dash_clientside.set_props("hex-status", {children: hexStatus()});
   }
 
+  /* The hexagons' frames on the twin's time control, with the slider that selects them. */
+  const HEX_SLIDERS = {scenario: "ls-frame", network: "ns-frame", library: "sc-frame"};
+
+  function timeTarget(manifest, frame) {
+    if (!window.madinaTime || !manifest.epochs) return;
+    window.madinaTime.register("hexagons", {
+      epochs: manifest.epochs, labels: manifest.times, frame, timeZone: manifest.timeZone,
+      slider: HEX_SLIDERS[manifest.kind] || "hex-time", title: manifest.title,
+    });
+  }
+
   /* Show ``manifest``'s variable (null: none) at resolution ``choice`` ("auto" or 7-10) and
    * hour ``frame``. Columns are fetched once per variable; time and resolution switch here. */
   function showHexagons(manifest, choice, frame) {
     const previous = state.hex;
     if (!manifest) {
       state.hex = null;
+      if (window.madinaTime) window.madinaTime.unregister("hexagons");
       redraw();
       announceHex();
       return "";
@@ -257,6 +269,7 @@
     h.frame = Math.max(0, Math.min(manifest.times.length - 1, frame || 0));
     h.res = fitRes(manifest, choice === "auto" ? hexResFor(state.zoom || 12) : Number(choice));
     state.hex = h;
+    timeTarget(manifest, h.frame);
     if (same) {
       redraw();
       announceHex();
@@ -594,12 +607,6 @@
           console.warn("Madina Twin could not colour the pipes:", err);
         });
         return window.dash_clientside.no_update;
-      },
-      togglePlay: function (_clicks, stopped) {
-        return stopped ? [false, "⏸ Pause"] : [true, "▶ Play"];
-      },
-      nextFrame: function (_ticks, frame, last) {
-        return ((frame || 0) + 1) % ((last || 0) + 1);
       },
     },
   });

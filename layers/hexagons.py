@@ -130,18 +130,28 @@ class CellFrames:
     counts: np.ndarray
 
 
+def epochs_ms(times) -> list[int]:
+    """UTC datetime64 times as integer milliseconds since 1970 (JavaScript's Date values)."""
+    values = np.asarray(times, dtype="datetime64[ms]").astype(np.int64)
+    return [int(v) for v in values]
+
+
 def pack_cell_frames(
     frames: dict[int, CellFrames],
     *,
     variable: str,
     display: Display,
     labels: list[str],
+    starts: np.ndarray,
     time_zone: str,
     count_label: str = "readings",
     writer: BlobWriter | None = None,
     extra: dict | None = None,
 ) -> PackedLayer:
     """Manifest + blob of per-frame cell values at several resolutions (res -> frames).
+
+    ``labels`` name the frames in local time; ``starts`` are their UTC start times
+    (datetime64), sent as ``epochs`` (ms) for the twin's time control.
 
     Every resolution gets its own quantile colour classes over all its frames, so a frame
     reads against the whole day (or year). ``extra`` entries join the manifest as they are
@@ -155,6 +165,7 @@ def pack_cell_frames(
         "unit": display.unit,
         "countLabel": count_label,
         "times": labels,
+        "epochs": epochs_ms(starts),
         "timeZone": time_zone,
         "deck": hexagon_deck(),
         "resolutions": {},
@@ -195,6 +206,7 @@ def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timede
         variable=variable,
         display=display,
         labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
+        starts=any_cube["time"].to_numpy(),
         time_zone="Africa/Casablanca" if offset else "UTC",
         extra={"cellMethod": any_cube[variable].attrs.get("cell_methods", "")},
     )

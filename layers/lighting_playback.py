@@ -67,6 +67,7 @@ def pack_playback(frames: xr.Dataset, variable: str, *, time_zone: str) -> Packe
         variable=variable,
         display=display,
         labels=[str(label) for label in frames["label"].to_numpy()],
+        starts=frames["start"].to_numpy(),
         time_zone=time_zone,
         count_label="light points",
         writer=writer,

@@ -129,6 +129,7 @@ def packed_network_playback(city: str, scenario: NetworkScenario, variable: str)
         variable=variable,
         display=display,
         labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
+        starts=cube["time"].to_numpy(),
         time_zone="Africa/Casablanca",
         count_label="H3 cells",
         extra={"kind": "network"},

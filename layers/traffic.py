@@ -21,6 +21,7 @@ from data.telemetry import utc_offset
 from data.traffic_network import traffic_network
 from layers.codec import BlobWriter, PackedLayer
 from layers.geometry import line_vertices
+from layers.hexagons import epochs_ms
 from layers.spec import LayerSpec, LegendEntry, path_layer
 from layers.water import class_legend, classify
 from simulation.traffic import HOURS, TrafficResult, run_traffic, works_state
@@ -189,6 +190,7 @@ def _packed(city_name: str, scenario: TrafficScenario) -> PackedLayer:
         "frames": HOURS,
         "trips": len(trips),
         "times": labels,
+        "epochs": epochs_ms(result.links["time"].to_numpy()),
         "timeZone": f"UTC{utc_offset(city) / pd.Timedelta(hours=1):+g}",
         "modes": mode_legends(),
         "closedColor": [*CLOSED_COLOR, 255],

@@ -20,7 +20,6 @@ from layers.lighting_playback import (
     scenario_frames,
     scenario_result,
 )
-from pages.playback_controls import register_playback
 from simulation.lighting import RETROFIT_ORDERS, LightingScenario, ScenarioError, compare
 from simulation.lighting_plans import (
     PRESETS,
@@ -170,14 +169,12 @@ def studio_panel(city_name: str, day: str) -> html.Details:
             html.Div(id="ls-kpis"),
             html.Div(
                 [
-                    html.Button("▶ Play", id="ls-play", n_clicks=0, disabled=True),
                     dcc.Slider(0, 23, 1, value=0, id="ls-frame", marks=None, updatemode="drag"),
                 ],
                 className="studio-playback",
             ),
             html.Div(id="ls-frame-kpis", className="hint"),
             dcc.Graph(id="ls-chart", config={"displayModeBar": False}, style={"height": "220px"}),
-            dcc.Interval(id="ls-tick", interval=700, disabled=True),
             dcc.Store(id="ls-series"),
         ],
         className="studio",
@@ -319,7 +316,6 @@ def load_figure(series: dict) -> go.Figure:
     Output("ls-chart", "figure"),
     Output("ls-frame", "max"),
     Output("ls-frame", "value"),
-    Output("ls-play", "disabled"),
     Output("ls-error", "children"),
     Input("ls-run", "n_clicks"),
     Input("ls-variable", "value"),
@@ -336,7 +332,7 @@ def load_figure(series: dict) -> go.Figure:
 def run_scenario(_clicks, variable, mode, day, preset, *form) -> tuple:
     """Simulate the form's plan over the year; its KPIs, load chart and time-lapse frames."""
     if not _clicks:
-        return (dash.no_update,) * 8
+        return (dash.no_update,) * 7
     city = flask.current_app.config["MADINA_CITY"]
     year = _year()
     day = (day or "")[:10] if mode == "day" else None
@@ -347,7 +343,7 @@ def run_scenario(_clicks, variable, mode, day, preset, *form) -> tuple:
         packed = packed_playback(city, scenario, year, mode, day, variable)
         frames = scenario_frames(city, scenario, year, mode, day)
     except (MadinaError, ValueError) as err:
-        return (*(dash.no_update,) * 7, f"Not run: {err}")
+        return (*(dash.no_update,) * 6, f"Not run: {err}")
     result = scenario_result(city, scenario, year)
     baseline = scenario_result(city, PRESETS["baseline"], year)
     series = {
@@ -370,7 +366,7 @@ def run_scenario(_clicks, variable, mode, day, preset, *form) -> tuple:
     }
     table = kpi_table(result.kpis, baseline.kpis, compare(result, baseline))
     last = len(series["labels"]) - 1
-    return manifest, series, table, load_figure(series), last, 0, False, ""
+    return manifest, series, table, load_figure(series), last, 0, ""
 
 
 @callback(
@@ -400,5 +396,3 @@ dash.clientside_callback(
     State("ls-chart", "figure"),
     prevent_initial_call=True,
 )
-
-register_playback("ls")

@@ -29,7 +29,6 @@ from layers.network_playback import (
 )
 from pages.form_fields import append_id, number_field
 from pages.network_results import chart, kpi_table, outage_kpi_rows, series_of, water_kpi_rows
-from pages.playback_controls import register_playback
 from pages.traffic_form import FORM_FIELDS as TRAFFIC_FORM_FIELDS
 from pages.traffic_form import FORM_STATES as TRAFFIC_FORM_STATES
 from pages.traffic_form import traffic_form, traffic_scenario
@@ -188,14 +187,12 @@ def network_panel(city_name: str, day: str) -> html.Details:
             html.Div(id="ns-kpis"),
             html.Div(
                 [
-                    html.Button("▶ Play", id="ns-play", n_clicks=0, disabled=True),
                     dcc.Slider(0, 23, 1, value=0, id="ns-frame", marks=None, updatemode="drag"),
                 ],
                 className="studio-playback",
             ),
             html.Div(id="ns-frame-text", className="hint"),
             dcc.Graph(id="ns-chart", config={"displayModeBar": False}, style={"height": "200px"}),
-            dcc.Interval(id="ns-tick", interval=600, disabled=True),
             dcc.Store(id="ns-series"),
             html.Span(day, id="ns-day", hidden=True),
         ],
@@ -290,7 +287,6 @@ def scenario_from_form(kind: str, form: dict, day: str):
     Output("ns-chart", "figure"),
     Output("ns-frame", "max"),
     Output("ns-frame", "value"),
-    Output("ns-play", "disabled"),
     Output("ns-error", "children"),
     Input("ns-run", "n_clicks"),
     Input("ns-variable", "value"),
@@ -306,22 +302,22 @@ def scenario_from_form(kind: str, form: dict, day: str):
 def run_what_if(clicks, variable, kind, day, *form_values) -> tuple:
     """Run the form's what-if; its KPIs, city chart and time-lapse hexagons."""
     if not clicks or kind == "traffic":  # traffic runs in pages.traffic_form
-        return (dash.no_update,) * 8
+        return (dash.no_update,) * 7
     city = _city()
     try:
         scenario = scenario_from_form(kind, dict(zip(FORM_FIELDS, form_values, strict=True)), day)
         if variable not in (POWER_VARIABLES if kind == "outage" else WATER_VARIABLES):
-            return (dash.no_update,) * 8  # the kind just changed; its variable follows
+            return (dash.no_update,) * 7  # the kind just changed; its variable follows
         packed = packed_network_playback(city, scenario, variable)
         result = network_result(city, scenario)
     except MadinaError as err:
-        return (*(dash.no_update,) * 7, f"Not run: {err}")
+        return (*(dash.no_update,) * 6, f"Not run: {err}")
     query = urllib.parse.urlencode({"scenario": scenario_json(scenario)})
     manifest = {**packed.manifest, "blobUrl": f"/api/networks/{city}/{variable}.bin?{query}"}
     rows = outage_kpi_rows(result) if kind == "outage" else water_kpi_rows(city, result)
     series = series_of(result.cube, variable, list(packed.manifest["times"]))
     last = len(series["values"]) - 1
-    return manifest, series, kpi_table(rows), chart(series), last, 0, False, ""
+    return manifest, series, kpi_table(rows), chart(series), last, 0, ""
 
 
 @callback(
@@ -368,9 +364,6 @@ def show_frame(frame: int | None, series: dict | None) -> tuple:
         f"{series['values'][k]:,.1f} {series['unit']} ({series['how']})"
     )
     return text, chart(series, k)
-
-
-register_playback("ns")
 
 
 @callback(

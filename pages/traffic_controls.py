@@ -1,4 +1,4 @@
-"""The traffic layer's controls: colour mode, hour, ▶ play; the run it shows.
+"""The traffic layer's controls: colour mode and hour (the time bar plays it); the run it shows.
 
 The page opens on the ordinary weekday's playback; a traffic what-if (networks panel) swaps
 in its own. The frames are switched in the browser (assets/traffic.js).
@@ -12,7 +12,6 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from layers.traffic import MODES, SHOWN_HOUR, packed_traffic_playback
-from pages.playback_controls import register_playback
 from simulation.traffic_scenarios import TrafficScenario
 
 
@@ -42,23 +41,16 @@ def traffic_controls(view: dict) -> html.Div:
                 id="tr-mode",
             ),
             html.Label("Traffic hour (local time)", htmlFor="tr-frame"),
-            html.Div(
-                [
-                    html.Button("▶ Play", id="tr-play", n_clicks=0),
-                    dcc.Slider(
-                        0,
-                        view["manifest"]["frames"] - 1,
-                        1,
-                        value=SHOWN_HOUR,
-                        marks={h: f"{h:02d}h" for h in range(0, 24, 6)},
-                        id="tr-frame",
-                        updatemode="drag",
-                    ),
-                ],
-                className="studio-playback",
+            dcc.Slider(
+                0,
+                view["manifest"]["frames"] - 1,
+                1,
+                value=SHOWN_HOUR,
+                marks={h: f"{h:02d}h" for h in range(0, 24, 6)},
+                id="tr-frame",
+                updatemode="drag",
             ),
             html.Div(id="tr-status", className="hint"),
-            dcc.Interval(id="tr-tick", interval=700, disabled=True),
             dcc.Store(id="traffic-view", data=view),
         ],
         className="traffic-controls",
@@ -72,7 +64,7 @@ dash.clientside_callback(
     Input("tr-mode", "value"),
     Input("tr-frame", "value"),
     Input("layer-toggles", "value"),
-    Input("tr-tick", "disabled"),
+    Input("time-playing", "data"),
 )
 
 dash.clientside_callback(
@@ -82,5 +74,3 @@ dash.clientside_callback(
     State("ns-kind", "value"),
     prevent_initial_call=True,
 )
-
-register_playback("tr")

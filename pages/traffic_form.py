@@ -148,7 +148,6 @@ def traffic_scenario(net: TrafficNetwork, form: dict, day: str) -> TrafficScenar
     Output("ns-chart", "figure", allow_duplicate=True),
     Output("ns-frame", "max", allow_duplicate=True),
     Output("ns-frame", "value", allow_duplicate=True),
-    Output("ns-play", "disabled", allow_duplicate=True),
     Output("ns-error", "children", allow_duplicate=True),
     Output("traffic-view", "data"),
     Output("layer-toggles", "value", allow_duplicate=True),
@@ -168,7 +167,7 @@ def run_traffic_what_if(clicks, variable, kind, day, layers, *form_values) -> tu
     """Run the traffic form's what-if: KPIs, chart, hexagons and the traffic playback."""
     no = dash.no_update
     if not clicks or kind != "traffic" or variable not in TRAFFIC_VARIABLES:
-        return (no,) * 10  # another kind's run, or the kind just changed (variable follows)
+        return (no,) * 9  # another kind's run, or the kind just changed (variable follows)
     city = flask.current_app.config["MADINA_CITY"]
     try:
         net = traffic_network(data.city.load_city(city))
@@ -178,7 +177,7 @@ def run_traffic_what_if(clicks, variable, kind, day, layers, *form_values) -> tu
         packed = packed_network_playback(city, scenario, variable)
         view = traffic_view(city, scenario, MEASURES[form_values[0]].lower())
     except MadinaError as err:
-        return (*(no,) * 7, f"Not run: {err}", no, no)
+        return (*(no,) * 6, f"Not run: {err}", no, no)
     query = urllib.parse.urlencode({"scenario": scenario_json(scenario)})
     manifest = {**packed.manifest, "blobUrl": f"/api/networks/{city}/{variable}.bin?{query}"}
     series = series_of(result.cube, variable, list(packed.manifest["times"]))
@@ -187,7 +186,7 @@ def run_traffic_what_if(clicks, variable, kind, day, layers, *form_values) -> tu
         shown.append("traffic")
     return (
         manifest, series, kpi_table(traffic_kpi_rows(result, today)), chart(series),
-        len(series["values"]) - 1, 8, False, "", view, shown,
+        len(series["values"]) - 1, 8, "", view, shown,
     )  # fmt: skip
 
 

@@ -226,6 +226,9 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.Div(id="twin-map", className="twin-map"),
                     html.Div(id="twin-status", className="twin-status", children="Loading…"),
+                    # the twin's one time control, built by assets/timebar.js
+                    html.Div(id="time-bar", className="time-bar", role="group"),
+                    dcc.Store(id="time-playing", data=False),
                     html.Div(
                         " · ".join(city.meta.get("attribution", [])),
                         className="twin-attribution",

@@ -69,7 +69,8 @@ def playback(
         frame and cell; load_kw and baseline_load_kw (mean load over the frame, kW);
         energy_total_kwh, cost_total_mad, baseline_energy_total_kwh (city, per frame);
         level (frame, group, lit-weighted mean dimming level); lit (frame, share of the frame
-        lit); lamps (cell, light points per cell); coords label (frame) and hours (frame).
+        lit); lamps (cell, light points per cell); coords label, hours and start (UTC) of
+        each frame.
     """
     times = result.energy["time"].to_numpy()
     frame, labels = frame_of_hours(city, times, mode, day)
@@ -84,6 +85,9 @@ def playback(
     energy, cost = by_frame(result.energy), by_frame(result.cost).astype(np.float32)
     base_energy = by_frame(baseline.energy)
     hours = np.bincount(frame[inside], minlength=n).astype(float)
+    starts = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    for k, t in zip(frame[inside][::-1], times[inside][::-1], strict=True):
+        starts[k] = t  # backwards: each frame ends up with its first hour
     lit = by_frame(result.on)
     lit_levels = by_frame(result.levels * result.on)
     level = (lit_levels / lit.where(lit > 0)).fillna(0.0)
@@ -109,7 +113,7 @@ def playback(
             "lamps": ("cell", lamps, {"long_name": "light points in the cell"}),
             "lamp_group": ("lamp", result.lamp_group, {"long_name": "dimming group of the lamp"}),
         },
-        coords={"label": ("frame", labels), "hours": ("frame", hours)},
+        coords={"label": ("frame", labels), "hours": ("frame", hours), "start": ("frame", starts)},
         attrs={
             "mode": mode,
             "day": day or "",

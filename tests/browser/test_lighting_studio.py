@@ -47,11 +47,22 @@ def test_a_plan_runs_shows_its_kpis_and_plays_back_on_the_map(twin_page, map_pix
     )
     assert cursor == 3
 
-    # playing advances frames by itself, fetching nothing new
+    # the twin's time bar follows the panel's slider, and steps the frames itself
+    clock = twin_page.locator("#tb-clock")
+    assert "03:00" in clock.inner_text() and "(Africa/Casablanca)" in clock.inner_text()
+    twin_page.evaluate("document.getElementById('tb-next').click()")
+    twin_page.wait_for_function("madinaTwin.state.hex.frame === 4")
+    twin_page.locator("#ls-frame-kpis").filter(has_text="04:00").wait_for()
+    cursor = "document.querySelector('#ls-chart .js-plotly-plot').layout.shapes[0].x0"
+    twin_page.wait_for_function(f"{cursor} === 4")  # the chart follows the cursor
+
+    # playing (x100,000: an hour in 36 ms) advances frames by itself, fetching nothing new
     fetched = [u for u in twin_page.log.requests if "/api/lighting/" in u]
-    twin_page.locator("#ls-play").click()
-    twin_page.wait_for_function("madinaTwin.state.hex.frame >= 5", timeout=20_000)
-    twin_page.locator("#ls-play").click()
+    twin_page.locator("#tb-speed").select_option("100000")
+    twin_page.evaluate("document.getElementById('tb-play').click()")
+    twin_page.wait_for_function("madinaTwin.state.hex.frame >= 6", timeout=20_000)
+    twin_page.evaluate("document.getElementById('tb-play').click()")
+    twin_page.wait_for_function("!madinaTime.time.playing")
     assert [u for u in twin_page.log.requests if "/api/lighting/" in u] == fetched
     assert len(fetched) == 1
 
