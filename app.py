@@ -26,6 +26,7 @@ from layers.lamp_colors import packed_lamp_colors
 from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
 from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
+from layers.run_playback import packed_stored_run
 from layers.traffic import packed_traffic_playback
 from layers.water import packed_pipe_colors
 from simulation.compare import CompareError
@@ -207,6 +208,26 @@ def _register_scenario_routes(server: flask.Flask) -> None:
             body,
             mimetype=mimetype,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @server.get("/api/scenarios/<scenario_id>/map/<variable>.bin")
+    def scenario_map_blob(scenario_id: str, variable: str) -> flask.Response:
+        """A stored run's hexagon frames (``?against=<id>``: its difference to that run)."""
+        against = flask.request.args.get("against") or None
+        try:
+            packed = packed_stored_run(
+                server.config["MADINA_SCENARIO_DB"], scenario_id, variable, against
+            )
+        except ScenarioStoreError as err:
+            return _error(404, str(err))
+        except CompareError as err:
+            return _error(409, str(err))
+        except MadinaError as err:
+            return _error(422, str(err))
+        return flask.Response(
+            packed.blob,
+            mimetype="application/octet-stream",
+            headers={"Cache-Control": "private, max-age=3600"},
         )
 
     @server.get("/api/scenarios/<scenario_id>/<export>")

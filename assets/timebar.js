@@ -18,6 +18,7 @@
     speed: 1000,     // simulated seconds per second
     loop: true,
     lastTick: null,
+    pending: null,   // a shared link's time, waiting for a time-lapse that covers it
     switched: 0,     // frames switched by the clock (benchmarks read it)
   };
 
@@ -119,7 +120,21 @@
     }
     time.active = name;
     if (!time.playing) time.t = spec.epochs[frame];
+    if (time.pending !== null && frameAt(time.targets[name], time.pending) >= 0) {
+      time.t = time.pending;
+      time.pending = null;
+      apply();
+      return;
+    }
     render();
+  }
+
+  /* Go to ``t`` (ms, UTC) now if a time-lapse covers it, else when one arrives that does. */
+  function seekTime(t) {
+    const covering = Object.values(time.targets).some((target) => frameAt(target, t) >= 0);
+    if (!covering) { time.pending = t; return; }
+    time.t = t;
+    apply();
   }
 
   function unregister(name) {
@@ -211,5 +226,6 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
-  window.madinaTime = {time, register, unregister, follow, seek, step, play, pause, frameAt};
+  window.madinaTime = {time, register, unregister, follow, seek, seekTime, step, play, pause,
+                       frameAt};
 })();

@@ -294,6 +294,7 @@
   }
 
   function onViewStateChange({viewState}) {
+    state.viewState = viewState;
     state.zoom = viewState.zoom;
     const h = state.hex;
     if (h && h.blob && h.choice === "auto" && fitRes(h.manifest, hexResFor(viewState.zoom)) !== h.res) {
@@ -563,11 +564,46 @@
       },
       /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour of the
        * telemetry day; scenarioFrame: frame of a scenario's time-lapse (manifest.kind). */
-      hexagons: function (manifest, choice, frame, scenarioFrame, networkFrame) {
+      hexagons: function (manifest, choice, frame, scenarioFrame, networkFrame, libraryFrame) {
         if (!state.deck) return window.dash_clientside.no_update;
         const kind = manifest && manifest.kind;
-        const shown = kind === "scenario" ? scenarioFrame : kind === "network" ? networkFrame : frame;
-        return showHexagons(manifest, choice, shown);
+        const shown = {scenario: scenarioFrame, network: networkFrame, library: libraryFrame}[kind];
+        if (kind in HEX_SLIDERS) return showHexagons(manifest, choice, shown);
+        return showHexagons(manifest, choice, frame);
+      },
+      /* A link to this view: layers, camera, the library's mapped run and variable, time. */
+      shareLink: function (_clicks, layers, mapped, variable) {
+        const v = state.viewState || {};
+        const round = (x, digits) => Number(x || 0).toFixed(digits);
+        const params = new URLSearchParams();
+        params.set("layers", (layers || []).join(","));
+        if (v.longitude !== undefined) {
+          params.set("view", [round(v.longitude, 5), round(v.latitude, 5), round(v.zoom, 2),
+                              round(v.pitch, 1), round(v.bearing, 1)].join(","));
+        }
+        if (mapped) params.set("scenario", mapped);
+        if (mapped && variable) params.set("variable", variable);
+        const clock = window.madinaTime && window.madinaTime.time.t;
+        if (clock !== null && clock !== undefined) {
+          params.set("t", new Date(clock).toISOString().replace(".000Z", "Z"));
+        }
+        const url = `${window.location.origin}${window.location.pathname}?${params.toString()}`;
+        window.history.replaceState(null, "", url);
+        return url;
+      },
+      /* A shared link's time: the clock goes there once a time-lapse covers it. */
+      seekShared: function (timeMs) {
+        if (timeMs !== null && timeMs !== undefined && window.madinaTime) {
+          window.madinaTime.seekTime(timeMs);
+        }
+        return window.dash_clientside.no_update;
+      },
+      /* A chart's playback cursor (its first shape) at ``frame``. */
+      chartCursor: function (frame, figure) {
+        const no = window.dash_clientside.no_update;
+        if (!figure || !figure.layout || !figure.layout.shapes || frame === null) return no;
+        const shapes = figure.layout.shapes.map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: frame, x1: frame}) : shape));
+        return Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})});
       },
       /* The time-lapse's frame: KPIs of the frame and the chart's cursor. */
       playbackFrame: function (frame, series, figure) {

@@ -10,10 +10,13 @@ import urllib.parse
 
 import dash
 import flask
-from dash import Input, Output, State, callback, dash_table, dcc, html
+import plotly.graph_objects as go
+from dash import ClientsideFunction, Input, Output, State, callback, dash_table, dcc, html
 
 from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore
+from layers.run_playback import packed_stored_run
+from pages.share import SharedView
 from simulation.compare import kpi_table
 from simulation.runs import execute, submit
 from simulation.scenario_kinds import KINDS
@@ -33,8 +36,12 @@ def scenario_store() -> ScenarioStore:
     return ScenarioStore(dash.get_app().server.config["MADINA_SCENARIO_DB"])
 
 
-def library_panel() -> html.Details:
-    """The collapsible "Scenario library" section of the sidebar."""
+def library_panel(shared: SharedView | None = None) -> html.Details:
+    """The collapsible "Scenario library" section of the sidebar.
+
+    ``shared``: a link's view; its scenario is ticked and put on the map.
+    """
+    shared = shared or SharedView()
     return html.Details(
         [
             html.Summary("Scenario library"),
@@ -75,18 +82,40 @@ def library_panel() -> html.Details:
                 ],
                 data=[],
                 row_selectable="multi",
-                selected_row_ids=[],
+                selected_row_ids=shared.scenario_ids,
                 page_size=8,
                 style_table={"overflowX": "auto"},
                 style_cell={"fontSize": "12px", "textAlign": "left", "whiteSpace": "normal"},
             ),
             html.Div(id="sc-compare"),
+            html.Div(
+                [
+                    html.Label("On the map", htmlFor="sc-map"),
+                    dcc.Dropdown(
+                        id="sc-map",
+                        options=[],
+                        value=shared.scenario,
+                        placeholder="Tick a finished scenario to map it",
+                    ),
+                    dcc.Dropdown(
+                        id="sc-variable", options=[], value=shared.variable, clearable=False
+                    ),
+                    dcc.Slider(0, 1, 1, value=0, id="sc-frame", marks=None, updatemode="drag"),
+                    html.Div(id="sc-frame-text", className="hint"),
+                    dcc.Graph(
+                        id="sc-chart", config={"displayModeBar": False}, style={"height": "200px"}
+                    ),
+                    dcc.Store(id="sc-series"),
+                ],
+                id="sc-map-controls",
+            ),
             dcc.Store(id="sc-draft"),
             dcc.Store(id="sc-job"),
             dcc.Store(id="sc-done"),
         ],
         className="studio",
         id="scenario-library",
+        open=bool(shared.scenario),
     )
 
 
@@ -282,3 +311,150 @@ def compare_selected(selected: list[str] | None, _done) -> html.Div:
         except MadinaError:
             continue  # deleted meanwhile
     return comparison(records)
+
+
+def map_options(records: list[ScenarioRecord]) -> list[dict]:
+    """What the map can show of the ticked runs: each run, and each against the first."""
+    done = [r for r in records if r.status == "done"]
+    options = [{"label": r.name, "value": r.id} for r in done]
+    if done:
+        reference = done[0]
+        options += [
+            {"label": f"Difference: {r.name} − {reference.name}", "value": f"{r.id}:{reference.id}"}
+            for r in done[1:]
+            if r.kind == reference.kind
+        ]
+    return options
+
+
+@callback(
+    Output("sc-map", "options"),
+    Output("sc-map", "value"),
+    Input("sc-table", "selected_row_ids"),
+    Input("sc-done", "data"),
+    State("sc-map", "value"),
+)
+def offer_maps(selected: list[str] | None, _done, current: str | None) -> tuple:
+    """The map choices of the ticked runs (the current one kept while it is offered)."""
+    store = scenario_store()
+    records = []
+    for scenario_id in (selected or [])[:6]:
+        try:
+            records.append(store.get(scenario_id))
+        except MadinaError:
+            continue
+    options = map_options(records)
+    values = [o["value"] for o in options]
+    return options, current if current in values else None
+
+
+@callback(
+    Output("sc-variable", "options"),
+    Output("sc-variable", "value"),
+    Input("sc-map", "value"),
+    State("sc-variable", "value"),
+)
+def offer_variables(choice: str | None, current: str | None) -> tuple:
+    """The mapped run's (time, cell) variables, with their units; its kind's main one first."""
+    if not choice:
+        return [], None
+    store = scenario_store()
+    try:
+        record = store.get(choice.split(":")[0])
+        results = store.results(record.id)
+    except MadinaError:
+        return [], None
+    names = [n for n, v in results.data_vars.items() if v.dims == ("time", "cell")]
+    options = [
+        {"label": f"{results[n].attrs.get('long_name', n)} ({results[n].attrs.get('units', '')})",
+         "value": n}
+        for n in names
+    ]  # fmt: skip
+    main = KINDS[record.kind].map_variable if record.kind in KINDS else names[0]
+    return options, current if current in names else main
+
+
+def run_chart(series: dict) -> go.Figure:
+    """City totals per frame of the mapped run (and its reference), with the cursor (shape 0)."""
+    x = list(range(len(series["labels"])))
+    traces = [
+        go.Scatter(x=x, y=values, name=name, text=series["labels"],
+                   hovertemplate="%{text}<br>%{y:,.1f} " + series["unit"])
+        for name, values in series["lines"]
+    ]  # fmt: skip
+    fig = go.Figure(traces)
+    fig.update_layout(
+        margin={"l": 50, "r": 10, "t": 10, "b": 30},
+        yaxis_title=series["unit"],
+        xaxis_title="frame",
+        legend={"orientation": "h", "y": 1.15},
+        template="plotly_dark",
+        shapes=[
+            {"type": "line", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
+             "line": {"color": "white", "width": 1}}
+        ],
+    )  # fmt: skip
+    return fig
+
+
+@callback(
+    Output("hex-manifest", "data", allow_duplicate=True),
+    Output("sc-series", "data"),
+    Output("sc-chart", "figure"),
+    Output("sc-frame", "max"),
+    Output("sc-frame", "value"),
+    Output("sc-status", "children", allow_duplicate=True),
+    Input("sc-map", "value"),
+    Input("sc-variable", "value"),
+    prevent_initial_call=True,
+)
+def show_run(choice: str | None, variable: str | None) -> tuple:
+    """Put the chosen run (or difference) on the map as hexagons the time bar plays."""
+    no = dash.no_update
+    if not choice or not variable:
+        return (no,) * 6
+    scenario_id, _, against = choice.partition(":")
+    store = scenario_store()
+    try:
+        packed = packed_stored_run(str(store.path), scenario_id, variable, against or None)
+        results = store.results(scenario_id)
+        lines = [(store.get(scenario_id).name, results[f"{variable}_total"])]
+        if against:
+            lines.append((store.get(against).name, store.results(against)[f"{variable}_total"]))
+    except MadinaError as err:
+        return (*(no,) * 5, html.Span(f"Not shown: {err}", className="error"))
+    query = "?" + urllib.parse.urlencode({"against": against}) if against else ""
+    manifest = {
+        **packed.manifest,
+        "blobUrl": f"/api/scenarios/{scenario_id}/map/{variable}.bin{query}",
+    }
+    series = {
+        "labels": packed.manifest["times"],
+        "unit": results[variable].attrs.get("units", ""),
+        "title": results[f"{variable}_total"].attrs.get("long_name", variable),
+        "lines": [(name, [round(float(v), 3) for v in total.to_numpy()]) for name, total in lines],
+    }
+    last = len(series["labels"]) - 1
+    return manifest, series, run_chart(series), last, 0, no
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="chartCursor"),
+    Output("sc-chart", "figure", allow_duplicate=True),
+    Input("sc-frame", "value"),
+    State("sc-chart", "figure"),
+    prevent_initial_call=True,
+)
+
+dash.clientside_callback(
+    """function (frame, series) {
+        if (!series || frame === null || frame === undefined) return "";
+        const k = Math.max(0, Math.min(series.labels.length - 1, frame));
+        const parts = series.lines.map(([name, values]) =>
+            `${name}: ${madinaTwin.formatNumber(values[k])} ${series.unit}`);
+        return `${series.labels[k]} · ${series.title}: ${parts.join(" against ")}`;
+    }""",
+    Output("sc-frame-text", "children"),
+    Input("sc-frame", "value"),
+    Input("sc-series", "data"),
+)

@@ -27,6 +27,7 @@ from layers.water import packed_pipe_colors
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
 from pages.scenario_library import library_panel
+from pages.share import parse_shared_view
 from pages.traffic_controls import baseline_traffic_view, traffic_controls
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
@@ -172,8 +173,11 @@ def _sources(city_meta: dict) -> html.Div:
     return html.Details([html.Summary("Data sources"), html.Ul(items)], className="sources")
 
 
-def layout(**_query: str) -> html.Div:
-    """Page layout for the configured city (built per request; data loading is cached)."""
+def layout(**query: str) -> html.Div:
+    """Page layout for the configured city (built per request; data loading is cached).
+
+    ``query``: a shared link's view (`pages.share`): layers, camera, scenario, time.
+    """
     city_name = _city_name()
     city = load_city(city_name)
     day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
@@ -181,6 +185,11 @@ def layout(**_query: str) -> html.Div:
     counts = city.meta.get("counts", {})
     options = [{"label": m["title"], "value": m["id"]} for m in bundle["layers"]]
     visible = [m["id"] for m in bundle["layers"] if m["visible"]]
+    shared = parse_shared_view(query, [m["id"] for m in bundle["layers"]])
+    if shared.layers is not None:
+        visible = list(shared.layers)
+    if shared.view:
+        bundle = {**bundle, "view": {**bundle["view"], **shared.view}}
     summary = " · ".join(
         f"{counts.get(key, 0):,} {label}"
         for key, label in (
@@ -196,6 +205,15 @@ def layout(**_query: str) -> html.Div:
                     html.H1(city.meta.get("title", city_name.title())),
                     html.Span("Madina Twin · 3D city twin", className="brand"),
                     html.Span(summary, className="summary", id="city-summary"),
+                    html.Button("🔗 Share this view", id="share-button", n_clicks=0),
+                    dcc.Input(
+                        id="share-url",
+                        type="text",
+                        readOnly=True,
+                        className="share-url",
+                        placeholder="link to this view",
+                        debounce=True,
+                    ),
                 ],
                 className="twin-header",
             ),
@@ -211,7 +229,7 @@ def layout(**_query: str) -> html.Div:
                     _telemetry_controls(day),
                     studio_panel(city_name, day),
                     network_panel(city_name, day),
-                    library_panel(),
+                    library_panel(shared),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(
@@ -229,6 +247,13 @@ def layout(**_query: str) -> html.Div:
                     # the twin's one time control, built by assets/timebar.js
                     html.Div(id="time-bar", className="time-bar", role="group"),
                     dcc.Store(id="time-playing", data=False),
+                    dcc.Store(id="share-time", data=shared.time_ms),
+                    html.Div(
+                        f"This link: {'; '.join(shared.problems)}" if shared.problems else "",
+                        id="share-status",
+                        className="share-status",
+                        role="alert",
+                    ),
                     html.Div(
                         " · ".join(city.meta.get("attribution", [])),
                         className="twin-attribution",
@@ -292,6 +317,7 @@ dash.clientside_callback(
     Input("hex-time", "value"),
     Input("ls-frame", "value"),
     Input("ns-frame", "value"),
+    Input("sc-frame", "value"),
 )
 
 
@@ -435,3 +461,20 @@ def lamp_profile_figure(today, lamp_id: str) -> go.Figure:
         yaxis={"rangemode": "tozero"},
     )
     return fig
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="shareLink"),
+    Output("share-url", "value"),
+    Input("share-button", "n_clicks"),
+    State("layer-toggles", "value"),
+    State("sc-map", "value"),
+    State("sc-variable", "value"),
+    prevent_initial_call=True,
+)
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="seekShared"),
+    Output("share-status", "title"),
+    Input("share-time", "data"),
+)

@@ -52,6 +52,50 @@ def test_saved_plans_run_in_the_background_and_compare_side_by_side(twin_page, l
         page_html = response.read().decode()
     assert "Change in public-lighting energy" in page_html and "LED only" in page_html
 
+    # the difference on the map: hexagons on a diverging scale, played by the time bar
+    page.locator("#sc-map").click()
+    page.get_by_role("option", name="Difference:", exact=False).click()
+    page.wait_for_function(
+        "madinaTwin.state.hex && madinaTwin.state.hex.blob && "
+        "madinaTwin.state.hex.manifest.kind === 'library'",
+        timeout=60_000,
+    )
+    legend = page.locator("#legend-hexagons")
+    legend.filter(has_text="no change").wait_for()
+    assert "kWh" in legend.inner_text()
+    assert page.evaluate("madinaTwin.state.hex.manifest.times.length") == 365
+    page.evaluate("madinaTime.seek(40)")
+    page.wait_for_function("madinaTwin.state.hex.frame === 40")
+    page.locator("#sc-frame-text").filter(has_text="10 Feb 2026").wait_for()
+    assert "10 Feb 2026" in page.locator("#tb-clock").inner_text()
+
+    # a link to this view opens it again: the run, the layers, the time
+    page.locator("#share-button").click()
+    page.wait_for_function("document.querySelector('#share-url').value.includes('scenario=')")
+    link = page.locator("#share-url").input_value()
+    assert "t=2026-02-" in link and "variable=energy_kwh" in link, link
+    other = page.context.new_page()
+    other.goto(link)
+    other.wait_for_function(
+        "window.madinaTwin && madinaTwin.state.hex && madinaTwin.state.hex.blob "
+        "&& madinaTwin.state.hex.frame === 40",
+        timeout=90_000,
+    )
+    assert other.evaluate("madinaTwin.state.hex.manifest.difference") is True
+    assert other.locator("#scenario-library").get_attribute("open") is not None
+    other.close()
+
+
+def test_a_forged_link_is_named_and_the_page_still_opens(twin_page, live_server):
+    twin_page.goto(live_server + "/?layers=roads,bogus&view=1,2,3&scenario=zzz")
+    status = twin_page.locator("#share-status")
+    status.wait_for()
+    text = status.inner_text()
+    assert "unknown layer(s) ['bogus']" in text and "view = '1,2,3' must be" in text, text
+    assert "'zzz' is not a scenario id" in text
+    twin_page.wait_for_function("madinaTwin.state.ready", timeout=90_000)
+    assert twin_page.evaluate("Array.from(madinaTwin.state.visible || [])") == ["roads"]
+
 
 @pytest.mark.slow
 def test_a_run_can_be_cancelled(twin_page, app):
