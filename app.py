@@ -212,11 +212,16 @@ def _register_scenario_routes(server: flask.Flask) -> None:
 
     @server.get("/api/scenarios/<scenario_id>/map/<variable>.bin")
     def scenario_map_blob(scenario_id: str, variable: str) -> flask.Response:
-        """A stored run's hexagon frames (``?against=<id>``: its difference to that run)."""
+        """A stored run's hexagon frames.
+
+        ``?against=<id>``: its difference to that run; ``?scale_with=<id>``: coloured on one
+        scale with that run (the two maps of a split view).
+        """
         against = flask.request.args.get("against") or None
+        scale_with = flask.request.args.get("scale_with") or None
         try:
             packed = packed_stored_run(
-                server.config["MADINA_SCENARIO_DB"], scenario_id, variable, against
+                server.config["MADINA_SCENARIO_DB"], scenario_id, variable, against, scale_with
             )
         except ScenarioStoreError as err:
             return _error(404, str(err))

@@ -178,9 +178,9 @@
     root.innerHTML = "";
     const el = (tag, props) => Object.assign(document.createElement(tag), props || {});
     dom = {
-      back: el("button", {type: "button", id: "tb-back", title: "Previous frame", textContent: "⏮"}),
-      play: el("button", {type: "button", id: "tb-play", title: "Play / pause", textContent: "▶"}),
-      next: el("button", {type: "button", id: "tb-next", title: "Next frame", textContent: "⏭"}),
+      back: el("button", {type: "button", id: "tb-back", title: "Previous frame", textContent: "◀ step"}),
+      play: el("button", {type: "button", id: "tb-play", title: "Play / pause", textContent: "▶ Play"}),
+      next: el("button", {type: "button", id: "tb-next", title: "Next frame", textContent: "step ▶"}),
       scrub: el("input", {type: "range", id: "tb-scrub", min: 0, max: 0, step: 1, value: 0}),
       clock: el("span", {id: "tb-clock", className: "tb-clock"}),
       speed: el("select", {id: "tb-speed", title: "Speed: simulated time per second"}),
@@ -208,7 +208,7 @@
     if (!dom || !root.contains(dom.play)) build(root);
     const target = time.targets[time.active];
     for (const b of [dom.back, dom.play, dom.next, dom.scrub]) b.disabled = !target;
-    dom.play.textContent = time.playing ? "⏸" : "▶";
+    dom.play.textContent = time.playing ? "Pause" : "▶ Play";
     dom.play.setAttribute("aria-label", time.playing ? "Pause" : "Play");
     if (!target) {
       dom.clock.textContent = "Nothing to play: show telemetry hexagons, the traffic or a what-if.";

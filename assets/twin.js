@@ -21,6 +21,7 @@
     ready: false,
     loadStartedAt: 0,
     firstRenderMs: null,
+    renders: 0,
     loading: null,
     error: null,
     zoom: null,
@@ -28,6 +29,7 @@
     lampMode: "technology",
     lampColors: null,  // {manifest, blob} of the lamp colour modes, fetched on first use
     overlays: {},      // name -> function(layers, shownIds): adds layers after a layer's own
+    viewListeners: {}, // name -> function(viewState): told when the camera moves
     tooltips: {},      // layer id -> function(index): tooltip text of layers drawn elsewhere
   };
 
@@ -259,6 +261,7 @@
     if (!manifest) {
       state.hex = null;
       if (window.madinaTime) window.madinaTime.unregister("hexagons");
+      if (window.madinaSplit) window.madinaSplit.follow(null);
       redraw();
       announceHex();
       return "";
@@ -270,6 +273,7 @@
     h.res = fitRes(manifest, choice === "auto" ? hexResFor(state.zoom || 12) : Number(choice));
     state.hex = h;
     timeTarget(manifest, h.frame);
+    if (window.madinaSplit) window.madinaSplit.follow(manifest);
     if (same) {
       redraw();
       announceHex();
@@ -296,6 +300,7 @@
   function onViewStateChange({viewState}) {
     state.viewState = viewState;
     state.zoom = viewState.zoom;
+    for (const listener of Object.values(state.viewListeners)) listener(viewState);
     const h = state.hex;
     if (h && h.blob && h.choice === "auto" && fitRes(h.manifest, hexResFor(viewState.zoom)) !== h.res) {
       h.res = fitRes(h.manifest, hexResFor(viewState.zoom));
@@ -431,6 +436,7 @@
       getTooltip: tooltip,
       onViewStateChange,
       onAfterRender: () => {
+        state.renders += 1;  // frames drawn (benchmarks wait on it)
         if (state.ready && state.firstRenderMs === null) {
           state.firstRenderMs = performance.now() - state.loadStartedAt;
         }
@@ -532,7 +538,7 @@
 
   window.madinaTwin = {
     state, mount, load, redraw, screenPosition, findPickable, fieldValue, project, hexResFor,
-    typed, formatNumber, ensureLayers,
+    typed, formatNumber, ensureLayers, hexColor, HEX_ALPHA,
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

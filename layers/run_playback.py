@@ -16,7 +16,7 @@ from data.errors import LayerSpecError
 from data.scenario_store import ScenarioStore
 from data.telemetry import utc_offset
 from layers.codec import PackedLayer
-from layers.hexagons import Display, pack_cell_frames
+from layers.hexagons import Display, pack_cell_frames, quantile_classes
 from layers.network_playback import rolled_up
 from simulation.compare import CompareError, difference
 
@@ -110,13 +110,25 @@ def packed_run_playback(
 
 @functools.lru_cache(maxsize=8)
 def packed_stored_run(
-    db: str, scenario_id: str, variable: str, against: str | None = None
+    db: str,
+    scenario_id: str,
+    variable: str,
+    against: str | None = None,
+    scale_with: str | None = None,
 ) -> PackedLayer:
     """`packed_run_playback` of a finished run of the database ``db`` (cached: runs are final).
+
+    ``against``: the difference to that run instead. ``scale_with``: another run whose values
+    share the colour classes (the two maps of a split view read on one scale).
 
     Raises `ScenarioStoreError` (no such run, or unfinished), `CompareError` (runs that do not
     compare) or `LayerSpecError` naming an unknown variable.
     """
+    if scale_with is not None:
+        mine = packed_stored_run(db, scenario_id, variable)
+        other = packed_stored_run(db, scale_with, variable)
+        _check_same_kind(ScenarioStore(db), scenario_id, scale_with, "a split view")
+        return _on_shared_scale(mine, other)
     store = ScenarioStore(db)
     record = store.get(scenario_id)
     results = store.results(scenario_id)
@@ -131,13 +143,36 @@ def packed_stored_run(
         return packed_run_playback(
             record.city, results, variable, title=f"{record.name}: {long_name}"
         )
-    reference = store.get(against)
-    if reference.kind != record.kind:
-        raise CompareError(
-            f"scenario {scenario_id} is {record.kind} and {against} is {reference.kind}; "
-            "a difference map compares runs of one kind"
-        )
+    reference = _check_same_kind(store, scenario_id, against, "a difference map")
     title = f"Change in {long_name}: {record.name} − {reference.name}"
     return packed_run_playback(
         record.city, results, variable, title=title, reference=store.results(against)
     )
+
+
+def _check_same_kind(store: ScenarioStore, scenario_id: str, other_id: str, what: str):
+    record, other = store.get(scenario_id), store.get(other_id)
+    if record.kind != other.kind:
+        raise CompareError(
+            f"scenario {scenario_id} is {record.kind} and {other_id} is {other.kind}; "
+            f"{what} compares runs of one kind"
+        )
+    return other
+
+
+def _on_shared_scale(mine: PackedLayer, other: PackedLayer) -> PackedLayer:
+    """``mine`` with colour classes over both runs' values, resolution by resolution."""
+    manifest = {**mine.manifest, "resolutions": dict(mine.manifest["resolutions"])}
+    for res, entry in mine.manifest["resolutions"].items():
+        theirs = other.manifest["resolutions"].get(res)
+        values = [_values(mine, entry)]
+        if theirs is not None:
+            values.append(_values(other, theirs))
+        breaks, legend = quantile_classes(np.concatenate(values), mine.manifest["unit"])
+        manifest["resolutions"][res] = {**entry, "breaks": breaks, "legend": legend}
+    return PackedLayer(manifest=manifest, blob=mine.blob)
+
+
+def _values(packed: PackedLayer, entry: dict) -> np.ndarray:
+    d = entry["values"]
+    return np.frombuffer(packed.blob, np.float32, d["count"], d["offset"])

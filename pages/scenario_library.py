@@ -100,6 +100,16 @@ def library_panel(shared: SharedView | None = None) -> html.Details:
                     dcc.Dropdown(
                         id="sc-variable", options=[], value=shared.variable, clearable=False
                     ),
+                    dcc.Checklist(
+                        options=[
+                            {
+                                "label": " split view: the first ticked run on a second map",
+                                "value": "split",
+                            }
+                        ],
+                        value=[],
+                        id="sc-split",
+                    ),
                     dcc.Slider(0, 1, 1, value=0, id="sc-frame", marks=None, updatemode="drag"),
                     html.Div(id="sc-frame-text", className="hint"),
                     dcc.Graph(
@@ -204,9 +214,7 @@ def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None) -> l
     ]
     out: list = []
     for label, href in items:
-        out.append(
-            html.A(label, href=href, target="_blank", download="" if label != "Brief" else None)
-        )
+        out.append(html.A(label, href=href, target="_blank"))
         out.append(" · ")
     return out[:-1]
 
@@ -406,28 +414,46 @@ def run_chart(series: dict) -> go.Figure:
     Output("sc-status", "children", allow_duplicate=True),
     Input("sc-map", "value"),
     Input("sc-variable", "value"),
+    Input("sc-split", "value"),
+    State("sc-table", "selected_row_ids"),
     prevent_initial_call=True,
 )
-def show_run(choice: str | None, variable: str | None) -> tuple:
-    """Put the chosen run (or difference) on the map as hexagons the time bar plays."""
+def show_run(choice: str | None, variable: str | None, split, selected) -> tuple:
+    """Put the chosen run (or difference) on the map as hexagons the time bar plays.
+
+    With the split view on, the first ticked run of the same kind fills a second map, both
+    on one colour scale.
+    """
     no = dash.no_update
     if not choice or not variable:
         return (no,) * 6
     scenario_id, _, against = choice.partition(":")
     store = scenario_store()
+    db = str(store.path)
     try:
-        packed = packed_stored_run(str(store.path), scenario_id, variable, against or None)
+        partner = _split_partner(store, scenario_id, selected) if split and not against else None
+        if split and not against and partner is None:
+            raise MadinaError("the split view needs a second ticked run of the same kind")
+        packed = packed_stored_run(db, scenario_id, variable, against or None, partner)
         results = store.results(scenario_id)
         lines = [(store.get(scenario_id).name, results[f"{variable}_total"])]
-        if against:
-            lines.append((store.get(against).name, store.results(against)[f"{variable}_total"]))
+        if against or partner:
+            other = against or partner
+            lines.append((store.get(other).name, store.results(other)[f"{variable}_total"]))
     except MadinaError as err:
         return (*(no,) * 5, html.Span(f"Not shown: {err}", className="error"))
-    query = "?" + urllib.parse.urlencode({"against": against}) if against else ""
-    manifest = {
-        **packed.manifest,
-        "blobUrl": f"/api/scenarios/{scenario_id}/map/{variable}.bin{query}",
-    }
+    manifest = {**packed.manifest, "blobUrl": _map_url(scenario_id, variable, against=against)}
+    if partner:
+        manifest["blobUrl"] = _map_url(scenario_id, variable, scale_with=partner)
+        right = packed_stored_run(db, partner, variable, None, scenario_id)
+        manifest["split"] = {
+            "left": store.get(scenario_id).name,
+            "right": store.get(partner).name,
+            "manifest": {
+                **right.manifest,
+                "blobUrl": _map_url(partner, variable, scale_with=scenario_id),
+            },
+        }
     series = {
         "labels": packed.manifest["times"],
         "unit": results[variable].attrs.get("units", ""),
@@ -435,7 +461,26 @@ def show_run(choice: str | None, variable: str | None) -> tuple:
         "lines": [(name, [round(float(v), 3) for v in total.to_numpy()]) for name, total in lines],
     }
     last = len(series["labels"]) - 1
-    return manifest, series, run_chart(series), last, 0, no
+    return manifest, series, run_chart(series), last, 0, ""
+
+
+def _map_url(scenario_id: str, variable: str, **query: str) -> str:
+    query = {k: v for k, v in query.items() if v}
+    suffix = "?" + urllib.parse.urlencode(query) if query else ""
+    return f"/api/scenarios/{scenario_id}/map/{variable}.bin{suffix}"
+
+
+def _split_partner(store: ScenarioStore, scenario_id: str, selected) -> str | None:
+    """The first ticked finished run of ``scenario_id``'s kind, other than itself."""
+    kind = store.get(scenario_id).kind
+    for other in selected or []:
+        try:
+            record = store.get(other)
+        except MadinaError:
+            continue
+        if other != scenario_id and record.kind == kind and record.status == "done":
+            return other
+    return None
 
 
 dash.clientside_callback(

@@ -205,7 +205,7 @@ def layout(**query: str) -> html.Div:
                     html.H1(city.meta.get("title", city_name.title())),
                     html.Span("Madina Twin · 3D city twin", className="brand"),
                     html.Span(summary, className="summary", id="city-summary"),
-                    html.Button("🔗 Share this view", id="share-button", n_clicks=0),
+                    html.Button("Share this view", id="share-button", n_clicks=0),
                     dcc.Input(
                         id="share-url",
                         type="text",

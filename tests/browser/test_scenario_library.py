@@ -41,7 +41,7 @@ def test_saved_plans_run_in_the_background_and_compare_side_by_side(twin_page, l
         row = table.locator("tr", has_text=name)
         row.locator("input[type=checkbox]").first.check()
     kpis = page.locator("#sc-kpi-table")
-    kpis.wait_for()
+    kpis.locator("tr[data-kpi=energy_kwh]").filter(has_text="%)").wait_for()  # both ticked
     energy = kpis.locator("tr[data-kpi=energy_kwh]").inner_text()
     assert "Energy (kWh/yr)" in energy and "%)" in energy, energy  # a delta in %
     saving = energy.split("(")[-1]
@@ -84,6 +84,28 @@ def test_saved_plans_run_in_the_background_and_compare_side_by_side(twin_page, l
     assert other.evaluate("madinaTwin.state.hex.manifest.difference") is True
     assert other.locator("#scenario-library").get_attribute("open") is not None
     other.close()
+
+    # split view: one run on each map, one colour scale, the same frame and camera
+    page.locator("#sc-map").click()
+    page.get_by_role("option", name="LED only", exact=True).click()
+    page.locator("#sc-split").get_by_label("split view", exact=False).check()
+    page.wait_for_function(
+        "madinaSplit.split.open && madinaSplit.split.blob !== null", timeout=60_000
+    )
+    page.wait_for_function(
+        "madinaSplit.split.deck.props.layers.some(l => l.id === 'hexagons-right')"
+    )
+    left = page.evaluate("madinaTwin.state.hex.manifest.resolutions['9'].breaks")
+    right = page.evaluate("madinaSplit.split.manifest.resolutions['9'].breaks")
+    assert left == right, (left, right)
+    assert "LED + Estonian" in page.locator("#split-label-right").inner_text()
+    page.evaluate("madinaTime.seek(200)")
+    page.wait_for_function(
+        "madinaSplit.split.deck.props.layers.find(l => l.id === 'hexagons-right')"
+        ".props.updateTriggers.getFillColor[2] === 200"
+    )
+    page.locator("#sc-split").get_by_label("split view", exact=False).uncheck()
+    page.wait_for_function("!madinaSplit.split.open && !document.getElementById('twin-map-right')")
 
 
 def test_a_forged_link_is_named_and_the_page_still_opens(twin_page, live_server):
