@@ -536,6 +536,12 @@
     return null;
   }
 
+  /* ``figure`` with its playback cursor (its first shape, pages.charts) at ``frame``. */
+  function withCursor(figure, frame) {
+    const shapes = (figure.layout.shapes || []).map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: frame, x1: frame}) : shape));
+    return Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})});
+  }
+
   window.madinaTwin = {
     state, mount, load, redraw, screenPosition, findPickable, fieldValue, project, hexResFor,
     typed, formatNumber, ensureLayers, hexColor, HEX_ALPHA,
@@ -606,10 +612,10 @@
       },
       /* A chart's playback cursor (its first shape) at ``frame``. */
       chartCursor: function (frame, figure) {
-        const no = window.dash_clientside.no_update;
-        if (!figure || !figure.layout || !figure.layout.shapes || frame === null) return no;
-        const shapes = figure.layout.shapes.map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: frame, x1: frame}) : shape));
-        return Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})});
+        if (!figure || !figure.layout || !figure.layout.shapes || frame === null) {
+          return window.dash_clientside.no_update;
+        }
+        return withCursor(figure, frame);
       },
       /* The time-lapse's frame: KPIs of the frame and the chart's cursor. */
       playbackFrame: function (frame, series, figure) {
@@ -627,9 +633,7 @@
         const text = `${series.labels[k]}: load ${formatNumber(load)} kW against ` +
           `${formatNumber(baseLoad)} kW today${change}. So far: ${formatNumber(energy / 1000)} MWh ` +
           `against ${formatNumber(base / 1000)} MWh, ${formatNumber(cost)} MAD.`;
-        if (!figure) return [text, no];
-        const shapes = (figure.layout.shapes || []).map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: k, x1: k}) : shape));
-        return [text, Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})})];
+        return [text, figure ? withCursor(figure, k) : no];
       },
       /* mode: technology, wattage, state, energy or dimming (of the playing scenario). */
       lampColors: function (mode, bundle) {

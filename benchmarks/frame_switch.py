@@ -3,8 +3,9 @@
 Run: python benchmarks/frame_switch.py [--switches 12]
 Shows the 140,000 light points and the telemetry's hexagons (mean power per light point), then
 moves the twin's time control frame by frame and times each switch until deck.gl has drawn it.
-Baseline in the same run: a redraw of the same frame (nothing changes but the draw itself).
-Headless Chromium draws with SwiftShader (software), so absolute times are a worst case.
+Baseline in the same run: the same switch set directly in twin.js (no Dash, no time control),
+and both again with the hexagons alone (no lamps). Headless Chromium draws with SwiftShader
+(software rendering on the CPU), so absolute times are a worst case for a real browser.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ READY = "window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRe
 # ms from a change until deck.gl has drawn once more with the hexagons at the frame asked for.
 TIMED = """async ([how, frame]) => {
   const t = madinaTwin.state, drawn = t.renders, started = performance.now();
-  if (how === "switch") madinaTime.seek(frame);
-  else t.deck.redraw(true);
-  const done = () => t.renders > drawn && (how !== "switch" || t.hex.frame === frame);
+  if (how === "control") madinaTime.seek(frame);
+  else { t.hex.frame = frame; madinaTwin.redraw(); }
+  const done = () => t.renders > drawn && t.hex.frame === frame;
   while (!done()) await new Promise((resolve) => requestAnimationFrame(resolve));
   return performance.now() - started;
 }"""
@@ -58,36 +59,46 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    results = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 850})
-        page.goto(f"http://127.0.0.1:{server.server_port}/?layers=districts,roads,lamps")
-        page.wait_for_function(READY, timeout=120_000)
-        page.locator("#hex-variable").click()
-        page.get_by_role("option", name="Mean power per light point", exact=False).click()
-        page.wait_for_function(
-            "madinaTwin.state.hex && madinaTwin.state.hex.blob && "
-            "madinaTwin.state.layers.lamps && madinaTwin.state.layers.lamps.layer",
-            timeout=120_000,
-        )
-        cells = page.evaluate(
-            "madinaTwin.state.hex.manifest.resolutions[String(madinaTwin.state.hex.res)]"
-            ".cells.length"
-        )
-        lamps = page.evaluate("madinaTwin.state.layers.lamps.manifest.length")
-        page.evaluate(TIMED, ["redraw", 0])  # warm both paths once
-        page.evaluate(TIMED, ["switch", 1])
-        redraws, switches = [], []
-        for k in range(args.switches):
-            redraws.append(page.evaluate(TIMED, ["redraw", 0]))
-            switches.append(page.evaluate(TIMED, ["switch", 2 + k % 22]))
+        for layers in ("districts,roads,lamps", "districts,roads"):
+            page = browser.new_page(viewport={"width": 1400, "height": 850})
+            page.goto(f"http://127.0.0.1:{server.server_port}/?layers={layers}")
+            page.wait_for_function(READY, timeout=120_000)
+            page.locator("#hex-variable").click()
+            page.get_by_role("option", name="Mean power per light point", exact=False).click()
+            page.wait_for_function(
+                "madinaTwin.state.hex && madinaTwin.state.hex.blob && madinaTwin.state.hex.base",
+                timeout=120_000,
+            )
+            if "lamps" in layers:
+                page.wait_for_function(
+                    "madinaTwin.state.layers.lamps && madinaTwin.state.layers.lamps.layer",
+                    timeout=120_000,
+                )
+                lamps = page.evaluate("madinaTwin.state.layers.lamps.manifest.length")
+                cells = page.evaluate(
+                    "madinaTwin.state.hex.manifest.resolutions[String(madinaTwin.state.hex.res)]"
+                    ".cells.length"
+                )
+            page.evaluate(TIMED, ["direct", 1])  # warm both paths once
+            page.evaluate(TIMED, ["control", 2])
+            for k in range(args.switches):
+                for how in ("direct", "control"):
+                    frame = 3 + (2 * k + (how == "control")) % 20
+                    results.setdefault((layers, how), []).append(page.evaluate(TIMED, [how, frame]))
+            page.close()
         browser.close()
     server.shutdown()
     print(f"map: {lamps:,} light points + {cells:,} H3 cells (res auto), 1400x850, SwiftShader")
-    print(f"redraw of the same frame (baseline): {_summary(redraws)}")
-    print(f"frame switch via the time control:   {_summary(switches)}")
-    ratio = statistics.median(switches) / statistics.median(redraws)
-    print(f"frame switch / redraw: {ratio:.2f}x  ({args.switches} of each)")
+    base = statistics.median(results[("districts,roads", "direct")])
+    for (layers, how), values in results.items():
+        what = "with lamps   " if "lamps" in layers else "hexagons only"
+        path = "time control (Dash sliders)" if how == "control" else "direct (twin.js)          "
+        ratio = statistics.median(values) / base
+        print(f"{what} {path}: {_summary(values)}  {ratio:6.1f}x")
+    print(f"(x: against a direct switch with the hexagons only; {args.switches} switches each)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from layers.lighting_playback import (
     scenario_frames,
     scenario_result,
 )
+from pages.charts import cursor_shape
 from simulation.lighting import RETROFIT_ORDERS, LightingScenario, ScenarioError, compare
 from simulation.lighting_plans import (
     PRESETS,
@@ -294,17 +295,7 @@ def load_figure(series: dict) -> go.Figure:
         xaxis_title="hour" if series["mode"] == "day" else "week",
         legend={"orientation": "h", "y": 1.12},
         template="plotly_dark",
-        shapes=[
-            {
-                "type": "line",
-                "x0": 0,
-                "x1": 0,
-                "yref": "paper",
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "white", "width": 1},
-            }
-        ],
+        shapes=[cursor_shape()],
     )
     return fig
 

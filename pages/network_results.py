@@ -12,6 +12,7 @@ from dash import html
 
 from data.water_network import load_water_network
 from layers.network_playback import MEAN_VARIABLES, NETWORK_DISPLAY
+from pages.charts import cursor_shape
 from simulation.water import baseline_day
 
 
@@ -135,16 +136,6 @@ def chart(series: dict, frame: int = 0) -> go.Figure:
         margin={"l": 55, "r": 10, "t": 10, "b": 30},
         yaxis_title=f"{series['unit']} ({series['how']})",
         template="plotly_dark",
-        shapes=[
-            {
-                "type": "line",
-                "x0": frame,
-                "x1": frame,
-                "yref": "paper",
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "white", "width": 1},
-            }
-        ],  # fmt: skip
+        shapes=[cursor_shape(frame)],
     )
     return fig

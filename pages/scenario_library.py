@@ -16,6 +16,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, dash_table,
 from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore
 from layers.run_playback import packed_stored_run
+from pages.charts import cursor_shape
 from pages.share import SharedView
 from simulation.compare import kpi_table
 from simulation.runs import execute, submit
@@ -311,6 +312,11 @@ def list_scenarios(*_triggers) -> list[dict]:
 )
 def compare_selected(selected: list[str] | None, _done) -> html.Div:
     """The comparison table of the ticked scenarios, in the order they were ticked."""
+    return comparison(_ticked(selected))
+
+
+def _ticked(selected: list[str] | None) -> list[ScenarioRecord]:
+    """The ticked runs' records in the order they were ticked (at most 6; gone ones skipped)."""
     store = scenario_store()
     records = []
     for scenario_id in (selected or [])[:6]:
@@ -318,7 +324,7 @@ def compare_selected(selected: list[str] | None, _done) -> html.Div:
             records.append(store.get(scenario_id))
         except MadinaError:
             continue  # deleted meanwhile
-    return comparison(records)
+    return records
 
 
 def map_options(records: list[ScenarioRecord]) -> list[dict]:
@@ -344,14 +350,7 @@ def map_options(records: list[ScenarioRecord]) -> list[dict]:
 )
 def offer_maps(selected: list[str] | None, _done, current: str | None) -> tuple:
     """The map choices of the ticked runs (the current one kept while it is offered)."""
-    store = scenario_store()
-    records = []
-    for scenario_id in (selected or [])[:6]:
-        try:
-            records.append(store.get(scenario_id))
-        except MadinaError:
-            continue
-    options = map_options(records)
+    options = map_options(_ticked(selected))
     values = [o["value"] for o in options]
     return options, current if current in values else None
 
@@ -397,11 +396,8 @@ def run_chart(series: dict) -> go.Figure:
         xaxis_title="frame",
         legend={"orientation": "h", "y": 1.15},
         template="plotly_dark",
-        shapes=[
-            {"type": "line", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
-             "line": {"color": "white", "width": 1}}
-        ],
-    )  # fmt: skip
+        shapes=[cursor_shape()],
+    )
     return fig
 
 
