@@ -8,7 +8,8 @@
 (function () {
   "use strict";
 
-  const split = {open: false, deck: null, url: null, manifest: null, blob: null, left: "", right: ""};
+  const split = {open: false, deck: null, url: null, manifest: null, blob: null, left: "", right: "",
+                 capture: null};
 
   function twin() { return window.madinaTwin; }
 
@@ -39,6 +40,7 @@
         viewState: Object.assign({}, v, {longitude: v.longitude, latitude: v.latitude}),
         controller: false,
         layers: [],
+        onAfterRender: () => { if (split.capture) split.capture(split.deck.getCanvas()); },
       });
       t.state.viewListeners.split = (viewState) => split.deck.setProps({viewState});
       t.state.overlays.split = mirror;

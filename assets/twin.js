@@ -437,6 +437,7 @@
       onViewStateChange,
       onAfterRender: () => {
         state.renders += 1;  // frames drawn (benchmarks wait on it)
+        if (state.capture) state.capture(state.deck.getCanvas());
         if (state.ready && state.firstRenderMs === null) {
           state.firstRenderMs = performance.now() - state.loadStartedAt;
         }
@@ -536,6 +537,48 @@
     return null;
   }
 
+  /* The next frame a deck draws, as an image: read inside its after-render hook, while the
+   * drawing buffer still holds the frame (WebGL clears it once it is shown). */
+  function captureFrame(target, hook) {
+    return new Promise((resolve) => {
+      hook((canvas) => {
+        hook(null);
+        const copy = Object.assign(document.createElement("canvas"),
+                                   {width: canvas.width, height: canvas.height});
+        copy.getContext("2d").drawImage(canvas, 0, 0);
+        resolve(copy);
+      });
+      target.redraw(true);
+    });
+  }
+
+  /* The current view as a PNG data URL: the map (both maps in a split view) and a caption with
+   * the time shown and what the hexagons are. */
+  async function snapshot() {
+    const maps = [await captureFrame(state.deck, (fn) => { state.capture = fn; })];
+    const split = window.madinaSplit && window.madinaSplit.split;
+    if (split && split.open) {
+      maps.push(await captureFrame(split.deck, (fn) => { split.capture = fn; }));
+    }
+    const captionH = 28 * (window.devicePixelRatio || 1);
+    const width = maps.reduce((w, c) => w + c.width, 0);
+    const height = Math.max(...maps.map((c) => c.height)) + captionH;
+    const out = Object.assign(document.createElement("canvas"), {width, height});
+    const ctx = out.getContext("2d");
+    let x = 0;
+    for (const c of maps) { ctx.drawImage(c, x, 0); x += c.width; }
+    ctx.fillStyle = "#14324a";
+    ctx.fillRect(0, height - captionH, width, captionH);
+    ctx.fillStyle = "#ffffff";
+    ctx.font = `${Math.round(captionH * 0.5)}px sans-serif`;
+    const clock = document.getElementById("tb-clock");
+    const parts = [state.bundle ? `Madina Twin · ${state.bundle.city}` : "Madina Twin"];
+    if (clock && clock.textContent && window.madinaTime.time.active) parts.push(clock.textContent);
+    else if (state.hex) parts.push(state.hex.manifest.title);
+    ctx.fillText(parts.join(" · "), captionH * 0.4, height - captionH * 0.3);
+    return out.toDataURL("image/png");
+  }
+
   /* ``figure`` with its playback cursor (its first shape, pages.charts) at ``frame``. */
   function withCursor(figure, frame) {
     const shapes = (figure.layout.shapes || []).map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: frame, x1: frame}) : shape));
@@ -544,7 +587,7 @@
 
   window.madinaTwin = {
     state, mount, load, redraw, screenPosition, findPickable, fieldValue, project, hexResFor,
-    typed, formatNumber, ensureLayers, hexColor, HEX_ALPHA,
+    typed, formatNumber, ensureLayers, hexColor, HEX_ALPHA, snapshot,
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -602,6 +645,19 @@
         const url = `${window.location.origin}${window.location.pathname}?${params.toString()}`;
         window.history.replaceState(null, "", url);
         return url;
+      },
+      /* Download the current view as a PNG. */
+      savePng: function (clicks) {
+        if (!clicks || !state.deck) return window.dash_clientside.no_update;
+        snapshot().then((url) => {
+          const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+          const link = Object.assign(document.createElement("a"),
+                                     {href: url, download: `madina-view-${stamp}.png`});
+          document.body.appendChild(link);
+          link.click();
+          link.remove();
+        }).catch((err) => console.warn("Madina Twin could not save the view:", err));
+        return window.dash_clientside.no_update;
       },
       /* A shared link's time: the clock goes there once a time-lapse covers it. */
       seekShared: function (timeMs) {

@@ -205,6 +205,7 @@ def layout(**query: str) -> html.Div:
                     html.H1(city.meta.get("title", city_name.title())),
                     html.Span("Madina Twin · 3D city twin", className="brand"),
                     html.Span(summary, className="summary", id="city-summary"),
+                    html.Button("Save view (PNG)", id="png-button", n_clicks=0),
                     html.Button("Share this view", id="share-button", n_clicks=0),
                     dcc.Input(
                         id="share-url",
@@ -477,4 +478,11 @@ dash.clientside_callback(
     ClientsideFunction(namespace="madina", function_name="seekShared"),
     Output("share-status", "title"),
     Input("share-time", "data"),
+)
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="madina", function_name="savePng"),
+    Output("png-button", "title"),
+    Input("png-button", "n_clicks"),
+    prevent_initial_call=True,
 )

@@ -1,5 +1,7 @@
 """Light points in real Chromium: colour modes with their legends, faults, the lamp card."""
 
+import pytest
+
 
 def _color_by(page, label):
     page.locator("#lamp-color").click()
@@ -13,6 +15,7 @@ def _lamp_colors(page):
     )
 
 
+@pytest.mark.slow  # heavy in software rendering; CI runs it
 def test_colour_modes_swap_the_lamp_colours_and_the_legend(twin_page):
     technology = _lamp_colors(twin_page)
     _color_by(twin_page, "State on 2026-11-23")

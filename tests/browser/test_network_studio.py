@@ -10,6 +10,7 @@ def _open_studio(page, kind: str):
     page.locator("#ns-kind").get_by_label(kind).check()
 
 
+@pytest.mark.slow  # heavy in software rendering; CI runs it
 def test_network_layers_show_with_units_in_their_legends(twin_page, map_pixels):
     before = map_pixels(twin_page)
     for title in ("Water pipes", "Water DMAs (night flow)", "Substations and transformers"):
@@ -92,6 +93,7 @@ def test_a_pipe_break_leaves_its_segment_without_water(twin_page):
     assert "People without water (people)" in legend, legend
 
 
+@pytest.mark.slow  # heavy in software rendering; CI runs it
 def test_a_clicked_pipe_shows_its_figures_and_joins_the_burst_list(twin_page):
     for title in ("Buildings", "Light points", "Lamp faults"):
         twin_page.locator("#layer-toggles").get_by_label(title, exact=False).first.uncheck()

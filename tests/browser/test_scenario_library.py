@@ -2,7 +2,9 @@
 
 import urllib.request
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from data.scenario_store import ScenarioStore
 
@@ -104,6 +106,19 @@ def test_saved_plans_run_in_the_background_and_compare_side_by_side(twin_page, l
         "madinaSplit.split.deck.props.layers.find(l => l.id === 'hexagons-right')"
         ".props.updateTriggers.getFillColor[2] === 200"
     )
+    # the view as a PNG: both maps side by side above a caption
+    widths = page.evaluate(
+        "[madinaTwin.state.deck.getCanvas().width, madinaSplit.split.deck.getCanvas().width, "
+        "madinaTwin.state.deck.getCanvas().height]"
+    )
+    with page.expect_download(timeout=60_000) as download:
+        page.locator("#png-button").evaluate("el => el.click()")
+    png = Image.open(download.value.path()).convert("RGB")
+    assert png.width == widths[0] + widths[1] and png.height > widths[2], (png.size, widths)
+    pixels = np.asarray(png)
+    assert pixels[: widths[2]].std() > 10  # a drawn map, not a blank canvas
+    assert tuple(pixels[-5, 2]) == (20, 50, 74)  # the caption strip
+
     page.locator("#sc-split").get_by_label("split view", exact=False).uncheck()
     page.wait_for_function("!madinaSplit.split.open && !document.getElementById('twin-map-right')")
 

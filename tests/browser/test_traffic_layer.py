@@ -18,6 +18,7 @@ def _vertex_colors(page) -> list[int]:
     )
 
 
+@pytest.mark.slow  # heavy in software rendering; CI runs it
 def test_the_traffic_layer_plays_the_day_with_trips_and_a_legend(twin_page, map_pixels):
     for name in ("Buildings", "Light points"):  # fewer layers: faster software frames
         twin_page.get_by_label(name).uncheck()
