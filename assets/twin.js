@@ -522,13 +522,15 @@
     const rect = state.deck.getCanvas().getBoundingClientRect();
     const n = entry.manifest.length;
     const tries = Math.min(n, maxTries || 4000);
-    for (let k = 0; k < tries; k++) {
+    const deadline = performance.now() + 60000;  // each pick draws a frame: bound the search
+    for (let k = 0; k < tries && performance.now() < deadline; k++) {
       const index = Math.floor((k * 2654435761) % n);
       const pos = screenPosition(layerId, index);
       if (!pos) continue;
       // whole pixels, as a real pointer gives; the feature must be the top one there
       const x = Math.round(pos[0] - rect.left), y = Math.round(pos[1] - rect.top);
-      if (x < 40 || y < 40 || x > rect.width - 40 || y > rect.height - 40) continue;
+      // away from the edges and from the time bar along the bottom (a pointer there hits it)
+      if (x < 40 || y < 40 || x > rect.width - 40 || y > rect.height - 90) continue;
       const picked = state.deck.pickObject({x, y, radius: 0});
       if (picked && picked.layer && picked.layer.id === layerId && picked.index === index) {
         return {index, x: rect.left + x, y: rect.top + y};
