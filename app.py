@@ -19,7 +19,7 @@ import flask
 from data.city import DEFAULT_CITY
 from data.day_cube import day_cubes, day_period, default_day
 from data.errors import MadinaError
-from data.scenario_store import ScenarioStore, ScenarioStoreError, default_db_path
+from data.scenario_store import ScenarioStore, ScenarioStoreError, default_db_path, open_store
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
 from layers.lamp_colors import packed_lamp_colors
@@ -197,7 +197,7 @@ def _register_scenario_routes(server: flask.Flask) -> None:
     """Exports of stored runs: NetCDF as stored, CSV, GeoJSON cells, the one-page brief."""
 
     def finished(scenario_id: str):
-        store = ScenarioStore(server.config["MADINA_SCENARIO_DB"])
+        store = open_store(server.config["MADINA_SCENARIO_DB"])
         record = store.get(scenario_id)  # ScenarioStoreError -> 404 below
         if record.status != "done":
             raise CompareError(f"scenario {scenario_id} ({record.name}) is {record.status}")

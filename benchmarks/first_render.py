@@ -12,18 +12,10 @@ import statistics
 import threading
 import time
 
+from timing import CHROMIUM_ARGS, READY  # benchmarks/timing.py (scripts run from this folder)
 from werkzeug.serving import make_server
 
 from app import create_app, warm_up
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
-READY = "window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRenderMs !== null"
 
 
 def main() -> None:
@@ -42,7 +34,9 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_port}/"
     totals, layers_ms, transferred = [], [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         for run in range(args.runs + 1):
             context = browser.new_context(viewport={"width": 1400, "height": 850})
             page = context.new_page()

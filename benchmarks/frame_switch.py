@@ -17,18 +17,11 @@ import tempfile
 import threading
 from pathlib import Path
 
+from timing import CHROMIUM_ARGS, READY  # benchmarks/timing.py (scripts run from this folder)
 from werkzeug.serving import make_server
 
 from app import create_app, warm_up
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
-READY = "window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRenderMs !== null"
 # ms from a change until deck.gl has drawn once more with the hexagons at the frame asked for.
 TIMED = """async ([how, frame]) => {
   const t = madinaTwin.state, drawn = t.renders, started = performance.now();
@@ -61,7 +54,9 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     results = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         for layers in ("districts,roads,lamps", "districts,roads"):
             page = browser.new_page(viewport={"width": 1400, "height": 850})
             page.goto(f"http://127.0.0.1:{server.server_port}/?layers={layers}")

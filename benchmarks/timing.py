@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: the median wall time of a few runs of a call."""
+"""Shared by the benchmark scripts: the median wall time of a few runs of a call, and how the
+browser benchmarks start headless Chromium and know the twin is drawn."""
 
 from __future__ import annotations
 
@@ -14,3 +15,14 @@ def timed(fn, repeat: int) -> tuple[float, object]:
         out = fn()
         runs.append(time.perf_counter() - started)
     return statistics.median(runs), out
+
+
+# Debian's Chromium, headless, drawing with SwiftShader (software WebGL), as the browser tests do.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+READY = "window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRenderMs !== null"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -113,6 +114,12 @@ def _alive(host: str | None, pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@functools.lru_cache(maxsize=8)
+def open_store(path: str) -> ScenarioStore:
+    """The store at ``path``, opened once per process (it holds no state but its paths)."""
+    return ScenarioStore(path)
 
 
 class ScenarioStore:

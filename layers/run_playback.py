@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from data.errors import LayerSpecError
-from data.scenario_store import ScenarioStore
+from data.scenario_store import ScenarioStore, open_store
 from data.telemetry import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import Display, pack_cell_frames, quantile_classes
@@ -127,9 +127,9 @@ def packed_stored_run(
     if scale_with is not None:
         mine = packed_stored_run(db, scenario_id, variable)
         other = packed_stored_run(db, scale_with, variable)
-        _check_same_kind(ScenarioStore(db), scenario_id, scale_with, "a split view")
+        _check_same_kind(open_store(db), scenario_id, scale_with, "a split view")
         return _on_shared_scale(mine, other)
-    store = ScenarioStore(db)
+    store = open_store(db)
     record = store.get(scenario_id)
     results = store.results(scenario_id)
     cell_vars = [n for n, v in results.data_vars.items() if v.dims == ("time", "cell")]

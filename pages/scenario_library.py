@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, dash_table, dcc, html
 
 from data.errors import MadinaError
-from data.scenario_store import ScenarioRecord, ScenarioStore
+from data.scenario_store import ScenarioRecord, ScenarioStore, open_store
 from layers.run_playback import packed_stored_run
 from pages.charts import cursor_shape
 from pages.share import SharedView
@@ -34,7 +34,7 @@ STATUS_TEXT = {
 
 def scenario_store() -> ScenarioStore:
     """The app's scenario database (the one `python -m simulation` writes with the same path)."""
-    return ScenarioStore(dash.get_app().server.config["MADINA_SCENARIO_DB"])
+    return open_store(dash.get_app().server.config["MADINA_SCENARIO_DB"])
 
 
 def library_panel(shared: SharedView | None = None) -> html.Details:
