@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import sys
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -16,9 +17,14 @@ import dash
 import diskcache
 import flask
 
+from access.auth import current_role, init_auth
+from access.guard import init_guard, refuse, require
+from access.roles import EXPORT, LIBRARY, RAW, RUN, STAFF_LAYERS, allows
+from access.users import default_db_path as default_user_db
 from data.city import DEFAULT_CITY
 from data.day_cube import day_cubes, day_period, default_day
 from data.errors import MadinaError
+from data.privacy import MIN_CONTRIBUTORS, check_k
 from data.scenario_store import ScenarioStore, ScenarioStoreError, default_db_path, open_store
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
@@ -29,6 +35,7 @@ from layers.network_playback import playback_request as network_request
 from layers.run_playback import packed_stored_run
 from layers.traffic import packed_traffic_playback
 from layers.water import packed_pipe_colors
+from pages.permissions import PUBLIC_LAMP_MODES, layer_permission, permission_of
 from simulation.compare import CompareError
 from simulation.exports import brief_html, cells_geojson, results_csv
 from simulation.lighting_plans import playback_request
@@ -64,6 +71,10 @@ def create_app(config: dict | None = None) -> dash.Dash:
         ``MADINA_TELEMETRY_DAY`` or yesterday).
         ``scenario_db``: the scenario database file (default ``MADINA_SCENARIO_DB`` or
         ``instance/scenarios.sqlite``); its background-run queue is a diskcache beside it.
+        ``user_db``: the accounts (default ``MADINA_USER_DB`` or ``instance/users.sqlite``).
+        ``secret_key``: signs sessions (default ``MADINA_SECRET_KEY``; random if unset).
+        ``session_hours``: how long a login lasts (default ``MADINA_SESSION_HOURS`` or 8).
+        ``min_contributors``: k, the fewest meters behind a public H3 cell (default 10).
     """
     config = dict(config or {})
     city = config.get("city") or os.environ.get("MADINA_CITY", DEFAULT_CITY)
@@ -81,13 +92,30 @@ def create_app(config: dict | None = None) -> dash.Dash:
         update_title=None,
         serve_locally=True,
         background_callback_manager=dash.DiskcacheManager(jobs),
+        enable_mcp=False,  # no second door to the callbacks beside the guarded one
+        # Each role gets its own page (no studio for the public, ...), so no one layout holds
+        # every callback's components; tests/test_roles.py checks each role's page instead.
+        suppress_callback_exceptions=True,
+    )
+    if config.get("secret_key"):
+        app.server.config["SECRET_KEY"] = config["secret_key"]
+    app.server.config["MADINA_MIN_CONTRIBUTORS"] = check_k(
+        config.get("min_contributors")
+        or os.environ.get("MADINA_MIN_CONTRIBUTORS")
+        or MIN_CONTRIBUTORS
     )
     app.server.config["MADINA_CITY"] = city
     app.server.config["MADINA_TELEMETRY_DAY"] = day
     app.server.config["MADINA_SCENARIO_DB"] = str(store.path)
+    init_auth(
+        app.server,
+        user_db=str(config.get("user_db") or default_user_db()),
+        session_hours=config.get("session_hours"),
+    )
     _register_routes(app.server)
     _register_scenario_routes(app.server)
     app.layout = dash.html.Div([dash.page_container], className="twin-root")
+    init_guard(app, permission_of)
     return app
 
 
@@ -117,6 +145,8 @@ def _register_routes(server: flask.Flask) -> None:
 
     @server.get("/api/layers/<city>/<layer>.bin")
     def layer_blob(city: str, layer: str) -> flask.Response:
+        if layer in LAYER_BUILDERS:
+            require(layer_permission(layer), f"the {layer} layer")
         return serve_blob(
             city,
             layer,
@@ -127,27 +157,54 @@ def _register_routes(server: flask.Flask) -> None:
 
     @server.get("/api/lamps/<city>/<name>.bin")
     def lamp_colors_blob(city: str, name: str) -> flask.Response:
+        """``colors``: every colour mode (metered ones: RAW); ``public-colors``: the bundle's."""
         day = server.config["MADINA_TELEMETRY_DAY"]
+        if name == "colors":
+            require(RAW, "the lamps' metered colour modes")
+        modes = PUBLIC_LAMP_MODES if name == "public-colors" else None
         return serve_blob(
-            city, name, ("colors",), "lamp data", lambda _name: packed_lamp_colors(city, day)
+            city,
+            name,
+            ("colors", "public-colors"),
+            "lamp data",
+            lambda _name: packed_lamp_colors(city, day, modes),
         )
 
     @server.get("/api/water/<city>/<name>.bin")
     def pipe_colors_blob(city: str, name: str) -> flask.Response:
+        require(STAFF_LAYERS, "the water pipes' colours")
         return serve_blob(
             city, name, ("pipe-colors",), "water data", lambda _name: packed_pipe_colors(city)
         )
 
     @server.get("/api/hexagons/<city>/<variable>.bin")
     def hexagon_blob(city: str, variable: str) -> flask.Response:
+        """A day of telemetry hexagons; ``?k=``: cells of fewer than k meters merged."""
         day = server.config["MADINA_TELEMETRY_DAY"]
+        k = hexagon_k(flask.request.args.get("k"))
         return serve_blob(
-            city, variable, DISPLAY, "cube variable", lambda name: packed_hexagons(city, day, name)
+            city,
+            variable,
+            DISPLAY,
+            "cube variable",
+            lambda name: packed_hexagons(city, day, name, k=k),
         )
+
+    def hexagon_k(asked: str | None) -> int:
+        """The k a request may have: at least the configured one unless the role holds RAW."""
+        least = server.config["MADINA_MIN_CONTRIBUTORS"]
+        try:
+            k = int(asked) if asked else 0
+        except ValueError:
+            flask.abort(_error(422, f"k must be a whole number of meters, not {asked!r}"))
+        if k < least and not allows(current_role(), RAW):
+            refuse(RAW, f"telemetry cells of fewer than {least} meters (k={k})")
+        return k
 
     @server.get("/api/lighting/<city>/<variable>.bin")
     def lighting_blob(city: str, variable: str) -> flask.Response:
         """A scenario's time-lapse hexagons: ?scenario=<JSON>&mode=day|year&day=YYYY-MM-DD."""
+        require(RUN, "a lighting what-if")
         try:
             scenario, mode, day = playback_request(flask.request.args)
         except MadinaError as err:
@@ -164,6 +221,7 @@ def _register_routes(server: flask.Flask) -> None:
     @server.get("/api/networks/<city>/<variable>.bin")
     def network_blob(city: str, variable: str) -> flask.Response:
         """A utility what-if's time-lapse: ?scenario=<JSON> of a pipe_break/pressure/outage."""
+        require(RUN, "a network what-if")
         try:
             scenario = network_request(flask.request.args)
         except MadinaError as err:
@@ -180,6 +238,8 @@ def _register_routes(server: flask.Flask) -> None:
     def traffic_blob(city: str, name: str) -> flask.Response:
         """A traffic run's playback: today's, or ?scenario=<JSON> of a what-if."""
         text = flask.request.args.get("scenario")
+        if text:
+            require(RUN, "a traffic what-if")
         try:
             scenario = TrafficScenario.from_json(text) if text else TrafficScenario()
         except MadinaError as err:
@@ -196,9 +256,17 @@ def _register_routes(server: flask.Flask) -> None:
 def _register_scenario_routes(server: flask.Flask) -> None:
     """Exports of stored runs: NetCDF as stored, CSV, GeoJSON cells, the one-page brief."""
 
-    def finished(scenario_id: str):
+    def readable(scenario_id: str):
+        """The run's record if the role may see it (a published run, or LIBRARY); else 403."""
         store = open_store(server.config["MADINA_SCENARIO_DB"])
         record = store.get(scenario_id)  # ScenarioStoreError -> 404 below
+        if record.published_at is None:
+            require(LIBRARY, f"the unpublished scenario {scenario_id}")
+        return record
+
+    def finished(scenario_id: str):
+        store = open_store(server.config["MADINA_SCENARIO_DB"])
+        record = readable(scenario_id)
         if record.status != "done":
             raise CompareError(f"scenario {scenario_id} ({record.name}) is {record.status}")
         return store, record
@@ -220,6 +288,8 @@ def _register_scenario_routes(server: flask.Flask) -> None:
         against = flask.request.args.get("against") or None
         scale_with = flask.request.args.get("scale_with") or None
         try:
+            for shown in filter(None, (scenario_id, against, scale_with)):
+                readable(shown)
             packed = packed_stored_run(
                 server.config["MADINA_SCENARIO_DB"], scenario_id, variable, against, scale_with
             )
@@ -240,6 +310,8 @@ def _register_scenario_routes(server: flask.Flask) -> None:
         exports = ("results.nc", "results.csv", "cells.geojson", "brief.html")
         if export not in exports:
             return _error(404, f"unknown export {export!r}; known: {', '.join(exports)}")
+        # the brief is a report (KPIs, map, chart); the others are the run's data
+        require(LIBRARY if export == "brief.html" else EXPORT, f"the {export} export")
         try:
             store, record = finished(scenario_id)
             if export == "results.nc":
@@ -289,8 +361,16 @@ def warm_up(city: str, day: str) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    """Serve the twin on HOST:PORT (default 127.0.0.1:8050)."""
+def main(argv: list[str] | None = None) -> int:
+    """Serve the twin on HOST:PORT (default 127.0.0.1:8050); ``users ...`` manages accounts."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["users"]:
+        from access.cli import main as users
+
+        return users(argv[1:])
+    if argv:
+        print("usage: python app.py  |  python -m app users {add,list,remove,passwd,role} ...")
+        return 2
     app = create_app()
     city = app.server.config["MADINA_CITY"]
     host = os.environ.get("HOST", "127.0.0.1")
@@ -302,8 +382,9 @@ def main() -> None:
     )
     seconds = warm_up(city, app.server.config["MADINA_TELEMETRY_DAY"])
     print(f"Madina Twin: {city} ready in {seconds:.1f} s -> open http://{host}:{port}/", flush=True)
-    app.run(host=host, port=port, debug=False)
+    app.run(host=host, port=port, debug=False)  # never Dash's dev tools outside development
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -26,6 +26,7 @@
     error: null,
     zoom: null,
     hex: null,         // telemetry hexagons: {manifest, blob, choice, res, frame, base}
+    hexFrames: {},     // the frame of each panel's time-lapse slider (HEX_SLIDERS), by kind
     lampMode: "technology",
     lampColors: null,  // {manifest, blob} of the lamp colour modes, fetched on first use
     overlays: {},      // name -> function(layers, shownIds): adds layers after a layer's own
@@ -621,12 +622,24 @@
       },
       /* manifest: hexagon manifest or null; choice: "auto" or "7".."10"; frame: hour of the
        * telemetry day; scenarioFrame: frame of a scenario's time-lapse (manifest.kind). */
-      hexagons: function (manifest, choice, frame, scenarioFrame, networkFrame, libraryFrame) {
+      hexagons: function (manifest, choice, frame) {
         if (!state.deck) return window.dash_clientside.no_update;
         const kind = manifest && manifest.kind;
-        const shown = {scenario: scenarioFrame, network: networkFrame, library: libraryFrame}[kind];
-        if (kind in HEX_SLIDERS) return showHexagons(manifest, choice, shown);
+        if (kind in HEX_SLIDERS) return showHexagons(manifest, choice, state.hexFrames[kind] || 0);
         return showHexagons(manifest, choice, frame);
+      },
+      /* A time-lapse slider moved (the lighting, networks or library panel's, whichever a role
+       * has): remember its frame, and show it if its time-lapse is the one on the map. */
+      hexagonFrame: function (frame, manifest, choice) {
+        const triggered = window.dash_clientside.callback_context.triggered[0];
+        const slider = triggered ? triggered.prop_id.split(".")[0] : "";
+        const kind = Object.keys(HEX_SLIDERS).find((k) => HEX_SLIDERS[k] === slider);
+        if (!kind) return window.dash_clientside.no_update;
+        state.hexFrames[kind] = frame || 0;
+        if (!state.deck || !manifest || manifest.kind !== kind) {
+          return window.dash_clientside.no_update;
+        }
+        return showHexagons(manifest, choice, state.hexFrames[kind]);
       },
       /* A link to this view: layers, camera, the library's mapped run and variable, time. */
       shareLink: function (_clicks, layers, mapped, variable) {

@@ -47,10 +47,16 @@ CREATE TABLE IF NOT EXISTS scenarios (
     finished_at TEXT,
     runtime_s REAL,
     result_file TEXT,
-    kpis TEXT
+    kpis TEXT,
+    published_at TEXT,
+    published_by TEXT,
+    decision TEXT
 );
 CREATE INDEX IF NOT EXISTS scenarios_by_city ON scenarios (city, created_at);
 """
+# Columns added since the first schema: (name, SQL type), added to older files on opening.
+_ADDED_COLUMNS = (("published_at", "TEXT"), ("published_by", "TEXT"), ("decision", "TEXT"))
+MAX_DECISION_LENGTH = 2000
 
 
 class ScenarioStoreError(MadinaError):
@@ -83,6 +89,9 @@ class ScenarioRecord:
     runtime_s: float | None
     result_file: str | None  # relative to the store's results folder
     kpis: dict | None
+    published_at: str | None = None  # when it was published to the public view (UTC)
+    published_by: str | None = None
+    decision: str | None = None  # the decision taken on it, as published
 
     @property
     def finished(self) -> bool:
@@ -138,6 +147,10 @@ class ScenarioStore:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            present = {row["name"] for row in db.execute("PRAGMA table_info(scenarios)")}
+            for name, sql_type in _ADDED_COLUMNS:
+                if name not in present:
+                    db.execute(f"ALTER TABLE scenarios ADD COLUMN {name} {sql_type}")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -193,17 +206,46 @@ class ScenarioStore:
             raise ScenarioStoreError(f"no scenario {scenario_id!r} in {self.path}")
         return _record(row)
 
-    def records(self, *, city: str | None = None, limit: int = 200) -> list[ScenarioRecord]:
-        """The newest records first (of ``city`` if given)."""
-        query = "SELECT * FROM scenarios"
-        args: tuple = ()
+    def records(
+        self, *, city: str | None = None, published: bool = False, limit: int = 200
+    ) -> list[ScenarioRecord]:
+        """The newest records first (of ``city`` if given; only the published ones if asked)."""
+        where, args = [], []
         if city is not None:
-            query += " WHERE city = ?"
-            args = (city,)
+            where.append("city = ?")
+            args.append(city)
+        if published:
+            where.append("published_at IS NOT NULL")
+        query = "SELECT * FROM scenarios" + (" WHERE " + " AND ".join(where) if where else "")
         query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
         with self._connect() as db:
             rows = db.execute(query, (*args, int(limit))).fetchall()
         return [_record(row) for row in rows]
+
+    def publish(self, scenario_id: str, *, by: str, decision: str) -> ScenarioRecord:
+        """Publish a finished run to the public view with the decision taken on it."""
+        decision = " ".join(str(decision or "").split())
+        if len(decision) > MAX_DECISION_LENGTH:
+            raise ScenarioStoreError(
+                f"the decision is {len(decision)} characters; at most {MAX_DECISION_LENGTH}"
+            )
+        self._change(
+            scenario_id,
+            ("done",),
+            "published_at = ?, published_by = ?, decision = ?",
+            (_now(), str(by), decision),
+        )
+        return self.get(scenario_id)
+
+    def withdraw(self, scenario_id: str) -> ScenarioRecord:
+        """Take a run off the public view (its record and results stay)."""
+        self._change(
+            scenario_id,
+            STATUSES,
+            "published_at = NULL, published_by = NULL, decision = NULL",
+            (),
+        )
+        return self.get(scenario_id)
 
     def start(self, scenario_id: str) -> None:
         """Mark a queued run as running in this process."""
@@ -332,4 +374,7 @@ def _record(row: sqlite3.Row) -> ScenarioRecord:
         runtime_s=row["runtime_s"],
         result_file=row["result_file"],
         kpis=json.loads(row["kpis"]) if row["kpis"] else None,
+        published_at=row["published_at"],
+        published_by=row["published_by"],
+        decision=row["decision"],
     )

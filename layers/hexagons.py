@@ -2,7 +2,8 @@
 
 The browser gets the whole day at once (values and reading counts per hour and cell, for each
 resolution 7-10, as float32/uint32 columns) plus a colour scale per resolution, so moving the
-time slider or zooming switches frames client-side, without a server round trip.
+time slider or zooming switches frames client-side, without a server round trip. With ``k``,
+the public views are small-count suppressed (`data.privacy`): cells of mixed resolutions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import xarray as xr
 from data.cube import CUBE_RESOLUTIONS
 from data.day_cube import day_cubes
 from data.errors import LayerSpecError
+from data.privacy import check_k, contributors, suppressed_cube
+from data.sensors import BASE_RES, VARIABLES, sensors_for
 from data.telemetry import utc_offset
 from layers.codec import BlobWriter, PackedLayer
 from layers.spec import deck_json
@@ -188,7 +191,13 @@ def pack_cell_frames(
 
 
 def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
-    """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube)."""
+    """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube).
+
+    Suppressed cubes (`data.privacy.suppressed_cube`) are recorded in the manifest as
+    ``minContributors`` (their k). Their cells may be of several resolutions: the layer keeps
+    ``highPrecision: "auto"``, under which H3HexagonLayer scans the data and draws mixed
+    resolutions cell by cell (checked in the deck.gl 9.3 bundled with pydeck).
+    """
     display = display_of(variable)
     any_cube = next(iter(cubes.values()))
     times = pd.DatetimeIndex(any_cube["time"].to_numpy()) + offset
@@ -208,13 +217,47 @@ def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timede
         labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
         starts=any_cube["time"].to_numpy(),
         time_zone="Africa/Casablanca" if offset else "UTC",
-        extra={"cellMethod": any_cube[variable].attrs.get("cell_methods", "")},
+        extra={
+            "cellMethod": any_cube[variable].attrs.get("cell_methods", ""),
+            **_suppression(cubes.values()),
+        },
     )
 
 
-@functools.lru_cache(maxsize=16)
-def packed_hexagons(city: str, day: str, variable: str) -> PackedLayer:
-    """The hexagon layer of ``variable`` on ``day`` in ``city`` (cached per process)."""
+def _suppression(cubes) -> dict:
+    """``{"minContributors": k}`` if every cube is suppressed with one k, ``{}`` if none is."""
+    ks = {cube.attrs.get("min_contributors") for cube in cubes}
+    if ks == {None}:
+        return {}
+    if len(ks) != 1:
+        raise LayerSpecError(
+            f"cubes mix suppression levels (min_contributors {sorted(ks, key=str)})"
+        )
+    return {"minContributors": int(ks.pop())}
+
+
+def packed_hexagons(city: str, day: str, variable: str, *, k: int = 0) -> PackedLayer:
+    """The hexagon layer of ``variable`` on ``day`` in ``city`` (cached per process).
+
+    Parameters
+    ----------
+    city, day, variable : str
+        City name, local day (YYYY-MM-DD) and cube variable (`DISPLAY`).
+    k : int
+        0 (default): the cubes as aggregated. k >= 1: every resolution shows the public,
+        small-count suppressed view (`data.privacy`): no cell holds fewer than ``k`` distinct
+        sensors of the variable's fleet; the manifest records ``minContributors``.
+    """
     display_of(variable)  # refuse before aggregating a whole day
+    if k != 0:
+        k = check_k(k)
+    return _packed_hexagons(city, day, variable, int(k))
+
+
+@functools.lru_cache(maxsize=16)
+def _packed_hexagons(city: str, day: str, variable: str, k: int) -> PackedLayer:
     cubes = day_cubes(city, day)
+    if k:
+        fleet = contributors(sensors_for(city), VARIABLES[variable].kind)
+        cubes = {r: suppressed_cube(cubes[BASE_RES], fleet, r, k=k) for r in CUBE_RESOLUTIONS}
     return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, utc_offset(city))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from data.city import City, load_city
+from data.errors import LayerSpecError
 from data.lamp_day import LAMP_STATES, LampDay, lamp_day
 from layers.codec import BlobWriter, PackedLayer
 from layers.hexagons import PALETTE
@@ -180,10 +181,18 @@ def pack_color_modes(
     return PackedLayer(manifest=manifest, blob=blob)
 
 
-@functools.lru_cache(maxsize=4)
-def packed_lamp_colors(city: str, day: str) -> PackedLayer:
-    """The lamp colour modes of ``city`` on ``day`` (cached per process)."""
+@functools.lru_cache(maxsize=8)
+def packed_lamp_colors(city: str, day: str, only: tuple[str, ...] | None = None) -> PackedLayer:
+    """The lamp colour modes of ``city`` on ``day`` (cached per process).
+
+    ``only``: just these modes (e.g. the bundle's, without the meters' state and energy).
+    """
     modes = color_modes(load_city(city), lamp_day(city, day))
+    if only is not None:
+        unknown = sorted(set(only) - set(modes))
+        if unknown:
+            raise LayerSpecError(f"unknown lamp colour modes {unknown}; known: {', '.join(modes)}")
+        modes = {name: modes[name] for name in only}
     return pack_color_modes(modes, extra={"dimming": dimming_mode()})
 
 

@@ -2,6 +2,7 @@
 
 Layout and thin callbacks only. Runs go through `simulation.runs` (the path the batch CLI takes)
 into the scenario database; they run as Dash background callbacks, with progress and cancel.
+The public sees the published runs only; every run id a request names is checked here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import flask
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, dash_table, dcc, html
 
+from access.auth import current_role, current_username
+from access.guard import require
+from access.roles import EXPORT, LIBRARY, PUBLISH, RUN, Role, allows
 from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore, open_store
 from layers.run_playback import packed_stored_run
@@ -37,25 +41,32 @@ def scenario_store() -> ScenarioStore:
     return open_store(dash.get_app().server.config["MADINA_SCENARIO_DB"])
 
 
-def library_panel(shared: SharedView | None = None) -> html.Details:
-    """The collapsible "Scenario library" section of the sidebar.
+def library_panel(shared: SharedView | None = None, role: Role = Role.PLANNER) -> html.Details:
+    """The collapsible "Scenario library" section of the sidebar, as ``role`` may use it.
 
-    ``shared``: a link's view; its scenario is ticked and put on the map.
+    ``shared``: a link's view; its scenario is ticked and put on the map. The public gets the
+    published runs, decision-makers every run and publishing, planners saving runs as well.
     """
     shared = shared or SharedView()
-    return html.Details(
-        [
-            html.Summary("Scenario library"),
-            html.P(
-                "Save a plan from a what-if panel with “Save to library”: it runs in the "
-                "background and is kept, with its results, after a restart. Batch runs from "
-                "`python -m simulation run plan.yaml` appear here too.",
-                className="hint",
-            ),
+    staff = allows(role, LIBRARY)
+    parts: list = [
+        html.Summary("Scenario library" if staff else "Published scenarios"),
+        html.P(
+            "Save a plan from a what-if panel with “Save to library”: it runs in the "
+            "background and is kept, with its results, after a restart. Batch runs from "
+            "`python -m simulation run plan.yaml` appear here too."
+            if allows(role, RUN)
+            else "What-ifs the city has run and published, with the decision taken on each. "
+            "Tick one to see its figures and put it on the map."
+            if not staff
+            else "Every saved run. Tick runs to compare them; publish one with your decision.",
+            className="hint",
+        ),
+    ]
+    if allows(role, RUN):
+        parts += [
             html.Div(
                 [
-                    html.Label("Saved by", htmlFor="sc-author"),
-                    dcc.Input(id="sc-author", type="text", value="planner", maxLength=100),
                     html.Label("Name (optional)", htmlFor="sc-name"),
                     dcc.Input(id="sc-name", type="text", maxLength=200, className="studio-text"),
                 ],
@@ -70,69 +81,88 @@ def library_panel(shared: SharedView | None = None) -> html.Details:
                 className="studio-progress",
             ),
             html.Div(id="sc-status", role="status"),
-            html.Button("↻ Refresh list", id="sc-refresh", n_clicks=0),
-            dash_table.DataTable(
-                id="sc-table",
-                columns=[
-                    {"name": "Scenario", "id": "name"},
-                    {"name": "Kind", "id": "kind"},
-                    {"name": "Status", "id": "status"},
-                    {"name": "By", "id": "author"},
-                    {"name": "Saved (UTC)", "id": "created"},
-                    {"name": "Run (s)", "id": "runtime_s"},
-                ],
-                data=[],
-                row_selectable="multi",
-                selected_row_ids=shared.scenario_ids,
-                page_size=8,
-                style_table={"overflowX": "auto"},
-                style_cell={"fontSize": "12px", "textAlign": "left", "whiteSpace": "normal"},
-            ),
-            html.Div(id="sc-compare"),
+            dcc.Store(id="sc-draft"),
+        ]
+    parts += [
+        html.Button("↻ Refresh list", id="sc-refresh", n_clicks=0),
+        dash_table.DataTable(
+            id="sc-table",
+            columns=[
+                {"name": "Scenario", "id": "name"},
+                {"name": "Kind", "id": "kind"},
+                {"name": "Status", "id": "status"},
+                *([{"name": "By", "id": "author"}] if staff else []),
+                {"name": "Saved (UTC)", "id": "created"},
+                {"name": "Run (s)", "id": "runtime_s"},
+                {"name": "Published decision", "id": "decision"},
+            ],
+            data=[],
+            row_selectable="multi",
+            selected_row_ids=shared.scenario_ids,
+            page_size=8,
+            style_table={"overflowX": "auto"},
+            style_cell={"fontSize": "12px", "textAlign": "left", "whiteSpace": "normal"},
+        ),
+    ]
+    if allows(role, PUBLISH):
+        parts.append(
             html.Div(
                 [
-                    html.Label("On the map", htmlFor="sc-map"),
-                    dcc.Dropdown(
-                        id="sc-map",
-                        options=[],
-                        value=shared.scenario,
-                        placeholder="Tick a finished scenario to map it",
+                    html.Label("Decision on the first ticked run", htmlFor="sc-decision"),
+                    dcc.Textarea(
+                        id="sc-decision", maxLength=2000, className="studio-text",
+                        placeholder="e.g. Approved for the 2027 budget: LED retrofit of Anfa first",
                     ),
-                    dcc.Dropdown(
-                        id="sc-variable", options=[], value=shared.variable, clearable=False
-                    ),
-                    dcc.Checklist(
-                        options=[
-                            {
-                                "label": " split view: the first ticked run on a second map",
-                                "value": "split",
-                            }
-                        ],
-                        value=[],
-                        id="sc-split",
-                    ),
-                    dcc.Slider(0, 1, 1, value=0, id="sc-frame", marks=None, updatemode="drag"),
-                    html.Div(id="sc-frame-text", className="hint"),
-                    dcc.Graph(
-                        id="sc-chart", config={"displayModeBar": False}, style={"height": "200px"}
-                    ),
-                    dcc.Store(id="sc-series"),
+                    html.Button("Publish", id="sc-publish", n_clicks=0),
+                    html.Button("Withdraw", id="sc-withdraw", n_clicks=0),
+                    html.Div(id="sc-publish-status", role="status"),
                 ],
-                id="sc-map-controls",
-            ),
-            dcc.Store(id="sc-draft"),
-            dcc.Store(id="sc-job"),
-            dcc.Store(id="sc-done"),
-        ],
-        className="studio",
-        id="scenario-library",
-        open=bool(shared.scenario),
+                className="studio-publish",
+            )
+        )  # fmt: skip
+    parts += [
+        html.Div(id="sc-compare"),
+        html.Div(
+            [
+                html.Label("On the map", htmlFor="sc-map"),
+                dcc.Dropdown(
+                    id="sc-map",
+                    options=[],
+                    value=shared.scenario,
+                    placeholder="Tick a finished scenario to map it",
+                ),
+                dcc.Dropdown(id="sc-variable", options=[], value=shared.variable, clearable=False),
+                dcc.Checklist(
+                    options=[
+                        {
+                            "label": " split view: the first ticked run on a second map",
+                            "value": "split",
+                        }
+                    ],
+                    value=[],
+                    id="sc-split",
+                ),
+                dcc.Slider(0, 1, 1, value=0, id="sc-frame", marks=None, updatemode="drag"),
+                html.Div(id="sc-frame-text", className="hint"),
+                html.Div(id="sc-map-status", role="status"),
+                dcc.Graph(
+                    id="sc-chart", config={"displayModeBar": False}, style={"height": "200px"}
+                ),
+                dcc.Store(id="sc-series"),
+            ],
+            id="sc-map-controls",
+        ),
+        dcc.Store(id="sc-job"),
+        dcc.Store(id="sc-done"),
+    ]
+    return html.Details(
+        parts, className="studio", id="scenario-library", open=bool(shared.scenario) or not staff
     )
 
 
-def table_rows(records: list[ScenarioRecord]) -> list[dict]:
-    """DataTable rows of the records (row id = scenario id)."""
-    return [
+def table_rows(records: list[ScenarioRecord], *, staff: bool = True) -> list[dict]:
+    """DataTable rows of the records (row id = scenario id); who saved it only for ``staff``."""
+    rows = [
         {
             "id": r.id,
             "name": r.name,
@@ -142,9 +172,14 @@ def table_rows(records: list[ScenarioRecord]) -> list[dict]:
             "author": r.author,
             "created": r.created_at[:16].replace("T", " "),
             "runtime_s": None if r.runtime_s is None else round(r.runtime_s, 1),
+            "decision": r.decision if r.published_at else "",
         }
         for r in records
     ]
+    if not staff:  # the public sees what was decided, not who saved it
+        for row in rows:
+            del row["author"]
+    return rows
 
 
 def _number(value: float | None) -> str:
@@ -153,8 +188,11 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def comparison(records: list[ScenarioRecord]) -> html.Div:
-    """KPI rows x selected scenarios (units in the labels), deltas against the first, exports."""
+def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER) -> html.Div:
+    """KPI rows x selected scenarios (units in the labels), deltas against the first.
+
+    Then the published decisions, and the exports ``role`` may take.
+    """
     if not records:
         return html.Div("Tick scenarios in the table to compare them.", className="hint")
     reference = records[0]
@@ -171,27 +209,33 @@ def comparison(records: list[ScenarioRecord]) -> html.Div:
             if k:
                 cells.append(html.Td(_delta(value, values[0]), className="delta"))
         body.append(html.Tr(cells, **{"data-kpi": kpi.key}))
-    links = [
-        html.Li(
-            [
-                html.Span(f"{r.name}: "),
-                *_export_links(r, reference if r is not reference else None),
-            ]
-        )
+    decisions = [
+        html.Li([html.B(f"{r.name}: "), r.decision or "published without a note"])
         for r in records
-        if r.status == "done"
+        if r.published_at
     ]
-    return html.Div(
-        [
-            html.Table(
-                [html.Thead(html.Tr(head)), html.Tbody(body)],
-                className="details-table kpi-table",
-                id="sc-kpi-table",
-            ),
-            html.H4("Export"),
-            html.Ul(links, className="exports"),
+    parts = [
+        html.Table(
+            [html.Thead(html.Tr(head)), html.Tbody(body)],
+            className="details-table kpi-table",
+            id="sc-kpi-table",
+        )
+    ]
+    if decisions:
+        parts += [html.H4("Decisions"), html.Ul(decisions, className="decisions")]
+    if allows(role, LIBRARY):  # the brief; the run's data with EXPORT
+        links = [
+            html.Li(
+                [
+                    html.Span(f"{r.name}: "),
+                    *_export_links(r, reference if r is not reference else None, role),
+                ]
+            )
+            for r in records
+            if r.status == "done"
         ]
-    )
+        parts += [html.H4("Export"), html.Ul(links, className="exports")]
+    return html.Div(parts)
 
 
 def _delta(value: float | None, reference: float | None) -> str:
@@ -202,15 +246,18 @@ def _delta(value: float | None, reference: float | None) -> str:
     return f"{change:+,.0f}{pct}" if abs(change) >= 100 else f"{change:+,.2f}{pct}"
 
 
-def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None) -> list:
+def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None, role: Role) -> list:
     base = f"/api/scenarios/{record.id}"
     brief = f"{base}/brief.html"
     if reference is not None and reference.kind == record.kind and reference.status == "done":
         brief += "?" + urllib.parse.urlencode({"against": reference.id})
-    items = [
+    data = [
         ("NetCDF", f"{base}/results.nc"),
         ("CSV", f"{base}/results.csv"),
         ("GeoJSON", f"{base}/cells.geojson"),
+    ]
+    items = [
+        *(data if allows(role, EXPORT) else []),
         ("Brief" + (" vs reference" if "against" in brief else ""), brief),
     ]
     out: list = []
@@ -224,12 +271,11 @@ def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None) -> l
     Output("sc-job", "data"),
     Output("sc-status", "children"),
     Input("sc-draft", "data"),
-    State("sc-author", "value"),
     State("sc-name", "value"),
     prevent_initial_call=True,
 )
-def save_draft(draft: dict | None, author: str | None, name: str | None) -> tuple:
-    """Validate a panel's plan and record it, queued; the background run picks it up."""
+def save_draft(draft: dict | None, name: str | None) -> tuple:
+    """Validate a panel's plan and record it, queued, by the logged-in planner."""
     if not isinstance(draft, dict):
         return dash.no_update, dash.no_update
     city = flask.current_app.config["MADINA_CITY"]
@@ -240,7 +286,7 @@ def save_draft(draft: dict | None, author: str | None, name: str | None) -> tupl
             params=draft.get("params"),
             city=city,
             name=(name or "").strip() or str(draft.get("name") or draft.get("kind")),
-            author=author or "",
+            author=current_username() or "",
         )
     except MadinaError as err:
         return dash.no_update, html.Span(f"Not saved: {err}", className="error")
@@ -300,9 +346,10 @@ def cancel_job(_clicks, scenario_id: str | None) -> tuple:
     Input("sc-job", "data"),
 )
 def list_scenarios(*_triggers) -> list[dict]:
-    """The city's saved scenarios, newest first."""
+    """The city's saved scenarios, newest first (the published ones only without LIBRARY)."""
     city = flask.current_app.config["MADINA_CITY"]
-    return table_rows(scenario_store().records(city=city))
+    staff = allows(current_role(), LIBRARY)
+    return table_rows(scenario_store().records(city=city, published=not staff), staff=staff)
 
 
 @callback(
@@ -312,7 +359,18 @@ def list_scenarios(*_triggers) -> list[dict]:
 )
 def compare_selected(selected: list[str] | None, _done) -> html.Div:
     """The comparison table of the ticked scenarios, in the order they were ticked."""
-    return comparison(_ticked(selected))
+    return comparison(_ticked(selected), current_role())
+
+
+def readable(store: ScenarioStore, scenario_id: str) -> ScenarioRecord:
+    """A run's record if the current role may see it (published, or LIBRARY); else 403.
+
+    A public page only lists published runs, so asking for another is a forged request.
+    """
+    record = store.get(str(scenario_id))
+    if record.published_at is None:
+        require(LIBRARY, f"the unpublished scenario {scenario_id}")
+    return record
 
 
 def _ticked(selected: list[str] | None) -> list[ScenarioRecord]:
@@ -321,7 +379,7 @@ def _ticked(selected: list[str] | None) -> list[ScenarioRecord]:
     records = []
     for scenario_id in (selected or [])[:6]:
         try:
-            records.append(store.get(scenario_id))
+            records.append(readable(store, scenario_id))
         except MadinaError:
             continue  # deleted meanwhile
     return records
@@ -367,7 +425,7 @@ def offer_variables(choice: str | None, current: str | None) -> tuple:
         return [], None
     store = scenario_store()
     try:
-        record = store.get(choice.split(":")[0])
+        record = readable(store, choice.split(":")[0])
         results = store.results(record.id)
     except MadinaError:
         return [], None
@@ -407,7 +465,7 @@ def run_chart(series: dict) -> go.Figure:
     Output("sc-chart", "figure"),
     Output("sc-frame", "max"),
     Output("sc-frame", "value"),
-    Output("sc-status", "children", allow_duplicate=True),
+    Output("sc-map-status", "children"),
     Input("sc-map", "value"),
     Input("sc-variable", "value"),
     Input("sc-split", "value"),
@@ -427,6 +485,8 @@ def show_run(choice: str | None, variable: str | None, split, selected) -> tuple
     store = scenario_store()
     db = str(store.path)
     try:
+        for shown in filter(None, (scenario_id, against)):
+            readable(store, shown)
         partner = _split_partner(store, scenario_id, selected) if split and not against else None
         if split and not against and partner is None:
             raise MadinaError("the split view needs a second ticked run of the same kind")
@@ -471,7 +531,7 @@ def _split_partner(store: ScenarioStore, scenario_id: str, selected) -> str | No
     kind = store.get(scenario_id).kind
     for other in selected or []:
         try:
-            record = store.get(other)
+            record = readable(store, other)
         except MadinaError:
             continue
         if other != scenario_id and record.kind == kind and record.status == "done":

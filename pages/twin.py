@@ -9,7 +9,11 @@ import dash
 import flask
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
+from flask_wtf.csrf import generate_csrf
 
+from access.auth import current_role, current_username
+from access.guard import require
+from access.roles import RAW, RUN, Role, allows
 from data.city import load_city
 from data.errors import MadinaError
 from data.lamp_day import lamp_day
@@ -26,7 +30,9 @@ from layers.lamp_colors import packed_lamp_colors
 from layers.water import packed_pipe_colors
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
+from pages.permissions import PUBLIC_LAMP_MODES, layer_permission
 from pages.scenario_library import library_panel
+from pages.scenario_publish import publish_ticked  # noqa: F401 (registers its callback)
 from pages.share import parse_shared_view
 from pages.traffic_controls import baseline_traffic_view, traffic_controls
 
@@ -37,11 +43,17 @@ def _city_name() -> str:
     return flask.current_app.config["MADINA_CITY"]
 
 
-def twin_bundle(city_name: str, day: str) -> dict:
-    """What the browser needs to draw the city: view, layers, lamp colour modes of ``day``."""
+def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
+    """What the browser needs to draw the city: view, layers, lamp colour modes of ``day``.
+
+    Only what ``role`` may see: its layers, and the lamps' metered modes only with RAW.
+    """
     city = load_city(city_name)
     view = city.meta.get("view", {})
-    return {
+    layers = [name for name in LAYER_BUILDERS if allows(role, layer_permission(name))]
+    metered = allows(role, RAW)
+    lamp_colors = "colors" if metered else "public-colors"
+    bundle = {
         "city": city_name,
         "view": {
             "center": list(city.center),
@@ -50,19 +62,24 @@ def twin_bundle(city_name: str, day: str) -> dict:
             "bearing": view.get("bearing", 0),
         },
         "blobUrl": f"/api/layers/{city_name}/{{layer}}.bin",
-        "layers": [packed_layer(city_name, layer_id, day).manifest for layer_id in LAYER_BUILDERS],
+        "layers": [packed_layer(city_name, layer_id, day).manifest for layer_id in layers],
         "lampColors": {
-            "url": f"/api/lamps/{city_name}/colors.bin",
-            "manifest": packed_lamp_colors(city_name, day).manifest,
+            "url": f"/api/lamps/{city_name}/{lamp_colors}.bin",
+            "manifest": packed_lamp_colors(
+                city_name, day, None if metered else PUBLIC_LAMP_MODES
+            ).manifest,
         },
-        "pipeColors": {
+        "pipeColors": None,
+        "traffic": baseline_traffic_view(city_name),
+    }
+    if "water-pipes" in layers:
+        bundle["pipeColors"] = {
             "layer": "water-pipes",
             "accessor": "getColor",
             "url": f"/api/water/{city_name}/pipe-colors.bin",
             "manifest": packed_pipe_colors(city_name).manifest,
-        },
-        "traffic": baseline_traffic_view(city_name),
-    }
+        }
+    return bundle
 
 
 def legend_block(manifest: dict) -> html.Div:
@@ -121,9 +138,14 @@ def _telemetry_controls(day: str) -> html.Div:
     )
 
 
-def _lamp_color_control(colors: dict) -> html.Div:
-    """How the light points are coloured (modes from `layers.lamp_colors`)."""
-    modes = {**colors["modes"], "dimming": colors["dimming"]}
+def _lamp_color_control(colors: dict, role: Role) -> html.Div:
+    """How the light points are coloured (modes from `layers.lamp_colors`).
+
+    The dimming mode paints a lighting what-if's playback, so it comes with the studio (RUN).
+    """
+    modes = dict(colors["modes"])
+    if allows(role, RUN):
+        modes["dimming"] = colors["dimming"]
     return html.Div(
         [
             html.Label("Colour light points by", htmlFor="lamp-color"),
@@ -138,19 +160,23 @@ def _lamp_color_control(colors: dict) -> html.Div:
     )
 
 
-def _pipe_color_control(colors: dict) -> html.Div:
-    """How the water pipes are coloured (modes from `layers.water`)."""
-    modes = colors["modes"]
+def _pipe_color_control(colors: dict | None) -> html.Div:
+    """How the water pipes are coloured (modes from `layers.water`).
+
+    Without the pipes (``colors`` None) the control is there but hidden: the legends read it.
+    """
+    modes = (colors or {}).get("modes", {})
     return html.Div(
         [
             html.Label("Colour water pipes by", htmlFor="pipe-color"),
             dcc.Dropdown(
                 options=[{"label": m["title"], "value": key} for key, m in modes.items()],
-                value=next(iter(modes)),
+                value=next(iter(modes), None),
                 clearable=False,
                 id="pipe-color",
             ),
-        ]
+        ],
+        hidden=colors is None,
     )
 
 
@@ -181,7 +207,8 @@ def layout(**query: str) -> html.Div:
     city_name = _city_name()
     city = load_city(city_name)
     day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
-    bundle = twin_bundle(city_name, day)
+    role = current_role()
+    bundle = twin_bundle(city_name, day, role)
     counts = city.meta.get("counts", {})
     options = [{"label": m["title"], "value": m["id"]} for m in bundle["layers"]]
     visible = [m["id"] for m in bundle["layers"] if m["visible"]]
@@ -205,6 +232,7 @@ def layout(**query: str) -> html.Div:
                     html.H1(city.meta.get("title", city_name.title())),
                     html.Span("Madina Twin · 3D city twin", className="brand"),
                     html.Span(summary, className="summary", id="city-summary"),
+                    _account(role),
                     html.Button("Save view (PNG)", id="png-button", n_clicks=0),
                     html.Button("Share this view", id="share-button", n_clicks=0),
                     dcc.Input(
@@ -224,13 +252,16 @@ def layout(**query: str) -> html.Div:
                     dcc.Checklist(
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
-                    _lamp_color_control(bundle["lampColors"]["manifest"]),
-                    _pipe_color_control(bundle["pipeColors"]["manifest"]),
+                    _lamp_color_control(bundle["lampColors"]["manifest"], role),
+                    _pipe_color_control((bundle["pipeColors"] or {}).get("manifest")),
                     traffic_controls(bundle["traffic"]),
                     _telemetry_controls(day),
-                    studio_panel(city_name, day),
-                    network_panel(city_name, day),
-                    library_panel(shared),
+                    *(
+                        [studio_panel(city_name, day), network_panel(city_name, day)]
+                        if allows(role, RUN)
+                        else []
+                    ),
+                    library_panel(shared, role),
                     html.Div(id="legends"),
                     _sources(city.meta),
                     html.P(
@@ -273,6 +304,32 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id="hex-view", data={"res": None}),
         ],
         className="twin-page",
+        **{"data-role": role.value},
+    )
+
+
+def _account(role: Role) -> html.Div:
+    """Who is looking: the public's way in to log in, or the user and a log-out button."""
+    if role is Role.PUBLIC:
+        return html.Div(
+            [html.Span("Public view", className="role"), html.A("Staff log in", href="/login")],
+            className="account",
+            id="account",
+        )
+    return html.Div(
+        [
+            html.Span(f"{current_username()} · {role.value}", className="role"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                    html.Button("Log out", type="submit", id="logout-button"),
+                ],
+                action="/logout",
+                method="POST",
+            ),
+        ],
+        className="account",
+        id="account",
     )
 
 
@@ -316,10 +373,18 @@ dash.clientside_callback(
     Input("hex-manifest", "data"),
     Input("hex-res", "value"),
     Input("hex-time", "value"),
-    Input("ls-frame", "value"),
-    Input("ns-frame", "value"),
-    Input("sc-frame", "value"),
 )
+
+# One callback per time-lapse slider, so a role's page without that panel still closes.
+for _slider in ("ls-frame", "ns-frame", "sc-frame"):
+    dash.clientside_callback(
+        ClientsideFunction(namespace="madina", function_name="hexagonFrame"),
+        Output("hex-status", "children", allow_duplicate=True),
+        Input(_slider, "value"),
+        State("hex-manifest", "data"),
+        State("hex-res", "value"),
+        prevent_initial_call=True,
+    )
 
 
 @callback(
@@ -341,8 +406,10 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     if variable not in DISPLAY:
         return dash.no_update, f"Unknown variable {variable!r}."
     config = flask.current_app.config
-    manifest = packed_hexagons(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"], variable)
-    blob_url = f"/api/hexagons/{config['MADINA_CITY']}/{variable}.bin"
+    # the public sees cells of at least k meters; a planner (RAW) sees every cell
+    k = 0 if allows(current_role(), RAW) else config["MADINA_MIN_CONTRIBUTORS"]
+    manifest = packed_hexagons(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"], variable, k=k)
+    blob_url = f"/api/hexagons/{config['MADINA_CITY']}/{variable}.bin" + (f"?k={k}" if k else "")
     return {**manifest.manifest, "blobUrl": blob_url}, ""
 
 
@@ -408,8 +475,11 @@ def show_details(selection: dict | None) -> html.Div | html.P:
     """
     if not selection:
         return _no_selection()
-    layer_id = details_layer(str(selection.get("layer", "")))
+    clicked = str(selection.get("layer", ""))
+    layer_id = details_layer(clicked)
     feature_id = str(selection.get("id", ""))
+    for layer in {clicked, layer_id} & set(LAYER_BUILDERS):
+        require(layer_permission(layer), f"details of the {layer} layer")
     city = load_city(_city_name())
     try:
         if layer_id in DETAIL_FIELDS or layer_id not in LAYER_BUILDERS:
@@ -418,7 +488,8 @@ def show_details(selection: dict | None) -> html.Div | html.P:
             day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
             packed = packed_layer(city.name, layer_id, day)
             rows = packed_field_details(packed.manifest, packed.blob, feature_id)
-        if layer_id == "lamps":
+        metered = layer_id == "lamps" and allows(current_role(), RAW)  # a meter's raw day
+        if metered:
             today = lamp_day(city.name, flask.current_app.config["MADINA_TELEMETRY_DAY"])
             rows += lamp_day_rows(city, today, feature_id)
     except MadinaError as err:
@@ -430,7 +501,7 @@ def show_details(selection: dict | None) -> html.Div | html.P:
             className="details-table",
         ),
     ]
-    if layer_id == "lamps":
+    if metered:
         card.append(
             dcc.Graph(
                 figure=lamp_profile_figure(today, feature_id),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 
 import pytest
 
@@ -37,4 +39,75 @@ def app(city_name: str, tmp_path_factory):
     from app import create_app
 
     db = tmp_path_factory.mktemp("scenarios") / "scenarios.sqlite"
-    return create_app({"city": city_name, "telemetry_day": TELEMETRY_DAY, "scenario_db": db})
+    return create_app(
+        {
+            "city": city_name,
+            "telemetry_day": TELEMETRY_DAY,
+            "scenario_db": db,
+            "user_db": db.with_name("users.sqlite"),
+            "secret_key": "tests-only-" + "x" * 32,
+        }
+    )
+
+
+PASSWORD = "correct horse battery staple"
+ACCOUNTS = {"planner": "salma", "decision-maker": "mayor"}  # role -> user name
+
+
+@pytest.fixture(scope="session")
+def accounts(app) -> dict[str, str]:
+    """A planner and a decision-maker in the app's account database (role -> user name)."""
+    from access.users import UserStore
+
+    store = UserStore(app.server.config["MADINA_USER_DB"])
+    for role, username in ACCOUNTS.items():
+        if store.get(username) is None:
+            store.add(username, PASSWORD, role)
+    return ACCOUNTS
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token a page of this session carries (as a browser would read it)."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def log_in(client, username: str, password: str = PASSWORD):
+    """Log ``client`` in through the login form; returns the response."""
+    token = csrf_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture()
+def client_as(app, accounts):
+    """Function: role -> a Flask test client of that role (logged in unless public)."""
+
+    def make(role: str):
+        client = app.server.test_client()
+        if role != "public":
+            assert log_in(client, accounts[role]).status_code == 302
+        return client
+
+    return make
+
+
+@pytest.fixture()
+def as_role(app, accounts):
+    """Function: role -> a request context in which that role is logged in (callbacks as
+    functions check the role of the request they run in)."""
+    from access.auth import Account
+    from access.users import UserStore
+
+    @contextlib.contextmanager
+    def context(role: str, path: str = "/"):
+        with app.server.test_request_context(path):
+            if role != "public":
+                import flask_login
+
+                user = UserStore(app.server.config["MADINA_USER_DB"]).get(accounts[role])
+                flask_login.login_user(Account(user))
+            yield
+
+    return context

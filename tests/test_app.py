@@ -10,9 +10,9 @@ from layers.catalog import LAYER_BUILDERS, packed_layer
 from tests.conftest import TELEMETRY_DAY
 
 
-@pytest.fixture(scope="module")
-def client(app):
-    return app.server.test_client()
+@pytest.fixture()
+def client(client_as):
+    return client_as("planner")  # every route open; tests/test_roles.py covers the others
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +69,8 @@ def test_legends_follow_the_toggles(twin, city_name):
     assert twin.show_legends([], bundle, None, None) == []
 
 
-def test_telemetry_legend_is_the_shown_resolution_in_units(twin, app, city_name):
-    with app.server.test_request_context("/"):
+def test_telemetry_legend_is_the_shown_resolution_in_units(twin, as_role, city_name):
+    with as_role("planner"):
         manifest, status = twin.load_hexagons("speed_kmh")
     assert status == "" and manifest["blobUrl"] == f"/api/hexagons/{city_name}/speed_kmh.bin"
     bundle = twin.twin_bundle(city_name, TELEMETRY_DAY)
@@ -87,8 +87,8 @@ def test_telemetry_legend_is_the_shown_resolution_in_units(twin, app, city_name)
     assert [block.id for block in hidden] == ["legend-lamps"]
 
 
-def test_telemetry_variable_is_checked_on_the_server(twin, app, client, city_name):
-    with app.server.test_request_context("/"):
+def test_telemetry_variable_is_checked_on_the_server(twin, as_role, client, city_name):
+    with as_role("planner"):
         assert twin.load_hexagons("") == (None, "")
         unchanged, message = twin.load_hexagons("salaries; drop table")
     assert message == "Unknown variable 'salaries; drop table'."
@@ -98,7 +98,7 @@ def test_telemetry_variable_is_checked_on_the_server(twin, app, client, city_nam
     assert client.get("/api/hexagons/atlantis/power_w.bin").status_code == 404
     served = client.get(f"/api/hexagons/{city_name}/power_w.bin")
     assert served.status_code == 200
-    with app.server.test_request_context("/"):
+    with as_role("planner"):
         manifest, _ = twin.load_hexagons("power_w")
     assert len(served.get_data()) == manifest["byteLength"]
 
@@ -111,9 +111,9 @@ def test_a_bad_telemetry_day_is_refused_by_name():
         create_app({"telemetry_day": "2026-13-40"})
 
 
-def test_details_are_looked_up_server_side(twin, app, city):
+def test_details_are_looked_up_server_side(twin, as_role, city):
     lamp = city.lamps.iloc[0]
-    with app.server.test_request_context("/"):
+    with as_role("planner"):
         card = twin.show_details(
             {"layer": "lamps", "id": lamp["lamp_id"], "fields": {"power_w": "1"}}
         )
@@ -128,8 +128,8 @@ def test_details_are_looked_up_server_side(twin, app, city):
         assert "no details for layer 'sewers'" in refused.children
 
 
-def test_page_states_its_sources(twin, app, city):
-    with app.server.test_request_context("/"):
+def test_page_states_its_sources(twin, as_role, city):
+    with as_role("planner"):
         text = str(twin.layout())
     for line in city.meta["attribution"]:
         assert line in text

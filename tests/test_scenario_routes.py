@@ -9,9 +9,9 @@ from data.scenario_store import ScenarioStore
 from simulation.runs import execute, submit
 
 
-@pytest.fixture(scope="module")
-def client(app):
-    return app.server.test_client()
+@pytest.fixture()
+def client(client_as):
+    return client_as("planner")  # every route open; tests/test_roles.py covers the others
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import PASSWORD
+
 CHROMIUM = Path(os.environ.get("MADINA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -86,28 +88,79 @@ class PageLog:
         ]
 
 
+def log_in_page(page, live_server: str, username: str, target: str = "/") -> None:
+    """Log in through the login form, landing on ``target``."""
+    page.goto(f"{live_server}/login?next={target}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+
+
+def strict_csp_waits(page) -> None:
+    """Let ``page.wait_for_function`` take plain expressions under the twin's strict CSP.
+
+    Playwright polls a string expression with ``eval``, which the Content-Security-Policy
+    (no 'unsafe-eval') refuses; wrapped as a function it is compiled by the browser's devtools
+    protocol instead, which the policy does not govern.
+    """
+    wait = page.wait_for_function
+
+    def wait_for_function(expression: str, **options):
+        if not expression.lstrip().startswith(("(", "function", "async")):
+            expression = f"() => ({expression})"
+        return wait(expression, **options)
+
+    page.wait_for_function = wait_for_function
+
+
 @pytest.fixture()
-def twin_page(browser, live_server):
-    """A page with the twin loaded and drawn; fails the test on any foreign request or error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 850})
-    page = context.new_page()
-    log = PageLog()
-    page.on("request", lambda request: log.requests.append(request.url))
-    page.on(
-        "console",
-        lambda message: (
-            log.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: log.console_errors.append(str(error)))
-    page.goto(live_server + "/")
-    page.wait_for_function(READY, timeout=90_000)
-    page.wait_for_timeout(300)
-    page.log = log
-    yield page
-    context.close()
-    assert not log.outside_localhost(), f"requests outside localhost: {log.outside_localhost()}"
-    assert not log.console_errors, f"console errors: {log.console_errors}"
+def open_twin(browser, live_server, accounts):
+    """Function: (role="planner", target="/") -> a page with the twin loaded and drawn.
+
+    Every page fails its test on a request outside localhost or a console error (a script
+    the Content-Security-Policy blocked included).
+    """
+    contexts = []
+
+    def open_page(role: str = "planner", target: str = "/"):
+        context = browser.new_context(viewport={"width": 1400, "height": 850})
+        contexts.append(context)
+        page = context.new_page()
+        log = PageLog()
+        page.on("request", lambda request: log.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: (
+                log.console_errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda error: log.console_errors.append(str(error)))
+        strict_csp_waits(page)
+        if role == "public":
+            page.goto(live_server + target)
+        else:
+            log_in_page(page, live_server, accounts[role], target)
+        page.wait_for_function(READY, timeout=90_000)
+        page.wait_for_timeout(300)
+        page.log = log
+        return page
+
+    yield open_page
+    for context in contexts:
+        for page in context.pages:
+            log = getattr(page, "log", None)
+            if log is None:
+                continue
+            foreign = log.outside_localhost()
+            assert not foreign, f"requests outside localhost: {foreign}"
+            assert not log.console_errors, f"console errors: {log.console_errors}"
+        context.close()
+
+
+@pytest.fixture()
+def twin_page(open_twin):
+    """The twin as a logged-in planner sees it (every tool), loaded and drawn."""
+    return open_twin("planner")
 
 
 def _map_pixels(page) -> np.ndarray:

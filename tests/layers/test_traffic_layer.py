@@ -95,5 +95,5 @@ def test_the_route_serves_playbacks_and_names_bad_scenarios(client, city, busies
 
 
 @pytest.fixture()
-def client(app):
-    return app.server.test_client()
+def client(client_as):
+    return client_as("planner")  # every route open; tests/test_roles.py covers the others

@@ -1,0 +1,151 @@
+"""Login and sessions: Flask-Login over `access.users`, a plain HTML login form, expiry.
+
+Sessions end after ``session_hours`` from login (not from the last click) and when the
+account's password or role changes. The signing key comes from ``MADINA_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import flask
+import flask_login
+from flask_wtf.csrf import generate_csrf
+
+from access.roles import Role
+from access.users import User, open_users
+
+LOG = logging.getLogger("madina.access")
+SECRET_ENV = "MADINA_SECRET_KEY"
+SESSION_HOURS_ENV = "MADINA_SESSION_HOURS"
+DEFAULT_SESSION_HOURS = 8.0  # one working day
+
+
+class Account(flask_login.UserMixin):
+    """A logged-in user as Flask-Login sees it; its id changes with its password or role."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.id = session_id(user)
+
+
+def session_id(user: User) -> str:
+    """What the session remembers: name, role and password date (a change ends the session)."""
+    return f"{user.username}|{user.role.value}|{user.password_changed_at}"
+
+
+def current_role() -> Role:
+    """The role of whoever sent the current request (public when nobody is logged in)."""
+    if flask.has_request_context() and flask_login.current_user.is_authenticated:
+        return flask_login.current_user.user.role
+    return Role.PUBLIC
+
+
+def current_username() -> str | None:
+    """The logged-in user's name, or None for the public."""
+    if flask.has_request_context() and flask_login.current_user.is_authenticated:
+        return flask_login.current_user.user.username
+    return None
+
+
+def init_auth(server: flask.Flask, *, user_db: str, session_hours: float | None = None) -> None:
+    """Sessions, Flask-Login and the /login and /logout routes on ``server``."""
+    key = server.config.get("SECRET_KEY") or os.environ.get(SECRET_ENV)
+    if not key:
+        LOG.warning(
+            "%s is not set: using a random key, so sessions end when the server restarts",
+            SECRET_ENV,
+        )
+        key = secrets.token_hex(32)
+    hours = float(session_hours or os.environ.get(SESSION_HOURS_ENV) or DEFAULT_SESSION_HOURS)
+    server.config.update(
+        SECRET_KEY=key,
+        MADINA_USER_DB=str(user_db),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("MADINA_SECURE_COOKIES", "") == "1",
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+    )
+    manager = flask_login.LoginManager(server)
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_account(account_id: str) -> Account | None:
+        username = account_id.split("|", 1)[0]
+        user = open_users(server.config["MADINA_USER_DB"]).get(username)
+        if user is None or session_id(user) != account_id:
+            return None  # removed, or its password or role changed since this login
+        return Account(user)
+
+    @server.before_request
+    def end_expired_session() -> None:
+        started = flask.session.get("login_at")
+        lifetime = server.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        if started is not None and time.time() - float(started) > lifetime:
+            LOG.info("session of %s expired", flask.session.get("_user_id", "?").split("|")[0])
+            flask_login.logout_user()
+            flask.session.clear()
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login() -> flask.Response | str:
+        target = _local_target(flask.request.values.get("next"))
+        if flask.request.method == "GET":
+            return _login_page(target)
+        username = flask.request.form.get("username", "").strip().lower()[:64]
+        password = flask.request.form.get("password", "")
+        user = open_users(server.config["MADINA_USER_DB"]).verify(username, password)
+        if user is None:
+            LOG.warning("failed login for %r from %s", username, flask.request.remote_addr)
+            return flask.make_response(_login_page(target, "Wrong user name or password."), 401)
+        flask.session.clear()  # a fresh session: nothing carried over from before the login
+        flask.session.permanent = True
+        flask_login.login_user(Account(user))
+        flask.session["login_at"] = time.time()
+        LOG.info("%s logged in as %s", user.username, user.role.value)
+        return flask.redirect(target)
+
+    @server.post("/logout")
+    def logout() -> flask.Response:
+        flask_login.logout_user()
+        flask.session.clear()
+        return flask.redirect("/")
+
+
+def _local_target(target: str | None) -> str:
+    """``target`` if it is a path on this site (never another host), else the twin's page."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Madina Twin: log in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/twin.css"></head>
+<body class="login-body"><main class="login-box">
+<h1>Madina Twin</h1><p>Staff log in (planners and decision-makers). The public view needs no
+login: <a href="/">open the twin</a>.</p>
+{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
+<form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="{{ csrf }}">
+<input type="hidden" name="next" value="{{ target }}">
+<label for="username">User name</label>
+<input id="username" name="username" autocomplete="username" required maxlength="40">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required
+ maxlength="256">
+<button type="submit" id="login-submit">Log in</button>
+</form></main></body></html>"""
+
+
+def _login_page(target: str, error: str | None = None) -> str:
+    return flask.render_template_string(_PAGE, csrf=generate_csrf(), target=target, error=error)

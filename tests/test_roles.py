@@ -1,0 +1,398 @@
+"""The three audiences on the server: what each role's page holds, what a forged request gets.
+
+Forged requests go straight to Dash's callback endpoint and to the routes, as an attacker's
+script would, with a valid CSRF token of a public (or no) session: the guard must refuse them
+(403) and log who tried what.
+"""
+
+import importlib
+import json
+import logging
+import re
+
+import pytest
+from dash import html
+from dash._utils import split_callback_id
+
+from access.roles import PERMISSIONS, Role, allows
+from data.scenario_store import ScenarioStore
+from pages.permissions import PUBLIC_LAYERS, permission_of
+from simulation.runs import execute, submit
+from tests.conftest import csrf_token
+
+UPDATE = "/_dash-update-component"
+
+
+@pytest.fixture(scope="module")
+def twin(app):
+    return importlib.import_module("pages.twin")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def served(app):
+    """One request first: Dash fills its callback map when it serves its first request."""
+    app.server.test_client().get("/")
+
+
+@pytest.fixture(scope="module")
+def runs(app, city_name):
+    """A published outage and an unpublished one, both done."""
+    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
+
+    def run(element, name):
+        record = submit(
+            store, kind="outage", params={"element_id": element}, city=city_name, name=name,
+            author="salma",
+        )  # fmt: skip
+        return execute(store, record.id)
+
+    published = run("CAS-F003", "feeder 3 published")
+    store.publish(published.id, by="mayor", decision="Reinforce feeder 3 in 2027")
+    return {"published": store.get(published.id), "private": run("CAS-F004", "feeder 4 draft")}
+
+
+def callback_request(app, output: str, inputs: dict, state: dict | None = None) -> dict:
+    """The body dash-renderer posts for the callback writing ``output``."""
+    spec = app.callback_map[output]
+
+    def values(specs, given):
+        return [{**s, "value": given.get(f"{s['id']}.{s['property']}")} for s in specs]
+
+    outputs = [
+        {"id": o["id"], "property": o["property"].split("@")[0]} for o in callback_outputs(output)
+    ]
+    return {
+        "output": output,
+        "outputs": outputs if output.startswith("..") else outputs[0],
+        "inputs": values(spec["inputs"], inputs),
+        "state": values(spec["state"], state or {}),
+        "changedPropIds": list(inputs),
+    }
+
+
+def post_callback(client, body: dict):
+    token = csrf_token(client)
+    return client.post(UPDATE, json=body, headers={"X-CSRFToken": token})
+
+
+def output_of(app, component: str) -> str:
+    """The callback-map key of the (first) callback writing ``component``."""
+    return next(
+        key for key in app.callback_map if f"{component}." in re.sub(r"@[0-9a-f]+", "", key)
+    )
+
+
+def callback_outputs(output: str) -> list[dict]:
+    outputs = split_callback_id(output)
+    return outputs if isinstance(outputs, list) else [outputs]
+
+
+def ids_in(component) -> set[str]:
+    found = set()
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "to_plotly_json"):
+            continue
+        if isinstance(getattr(node, "id", None), str):
+            found.add(node.id)
+        stack.append(getattr(node, "children", None))
+    return found
+
+
+def test_accounts_keep_argon2id_hashes_and_refuse_bad_input(tmp_path):
+    from access.roles import AccessError
+    from access.users import UserStore
+
+    store = UserStore(tmp_path / "users.sqlite")
+    store.add("amina", "a long enough password", "planner")
+    assert store.verify("amina", "a long enough password").role is Role.PLANNER
+    assert store.verify("amina", "a long enough passworD") is None
+    assert store.verify("nobody", "a long enough password") is None
+    raw = (tmp_path / "users.sqlite").read_bytes()
+    assert b"a long enough password" not in raw and b"$argon2id$" in raw
+    with pytest.raises(AccessError, match="exists already"):
+        store.add("amina", "another long password", "planner")
+    with pytest.raises(AccessError, match="bad user name"):
+        store.add("Robert'); DROP TABLE users;--", "a long enough password", "planner")
+    with pytest.raises(AccessError, match="12 to 256 characters"):
+        store.add("short", "2short", "planner")
+    with pytest.raises(AccessError, match="unknown role 'mayor'; known: public"):
+        store.add("mayor", "a long enough password", "mayor")
+    assert [u.username for u in store.users()] == ["amina"]
+
+
+def test_the_users_cli_adds_lists_and_removes_accounts(tmp_path):
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "users.sqlite")
+
+    def cli(*args, stdin=""):
+        return subprocess.run(
+            [sys.executable, "-m", "app", "users", "--db", db, *args],
+            input=stdin, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    added = cli("add", "karim", "--role", "decision-maker", "--password-stdin",
+                stdin="budget committee 2027\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "added karim (decision-maker)" in added.stdout
+    assert "karim\tdecision-maker" in cli("list").stdout
+    refused = cli("add", "karim2", "--role", "planner", "--password-stdin", stdin="short\n")
+    assert refused.returncode == 2 and "bad password" in refused.stderr
+    assert cli("role", "karim", "planner").returncode == 0
+    assert cli("remove", "karim").returncode == 0
+    assert cli("remove", "karim").returncode == 2
+    assert cli("list").stdout == ""
+
+
+def test_logging_in_checks_the_password_the_token_and_the_target(app, accounts, caplog):
+    client = app.server.test_client()
+    token = csrf_token(client)
+    with caplog.at_level(logging.WARNING, logger="madina.access"):
+        wrong = client.post(
+            "/login", data={"username": "salma", "password": "guess", "csrf_token": token}
+        )
+    assert wrong.status_code == 401 and "Wrong user name or password" in wrong.get_data(True)
+    assert "failed login for 'salma'" in caplog.text
+    forged = client.post("/login", data={"username": "salma", "password": "x" * 28})
+    assert forged.status_code == 400  # no CSRF token: a form posted from another site
+    ok = client.post(
+        "/login?next=https://evil.example/",
+        data={"username": "salma", "password": "correct horse battery staple",
+              "csrf_token": csrf_token(client)},
+    )  # fmt: skip
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"  # never another host
+    assert client.get("/api/lamps/casablanca/colors.bin").status_code == 200
+    logout = client.post("/logout", data={"csrf_token": csrf_token(client)})
+    assert logout.status_code == 302
+    assert client.get("/api/lamps/casablanca/colors.bin").status_code == 403
+
+
+def test_a_session_ends_after_its_hours(app, client_as, city_name):
+    client = client_as("planner")
+    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 200
+    with client.session_transaction() as session:
+        session["login_at"] -= app.server.config["PERMANENT_SESSION_LIFETIME"].total_seconds() + 1
+    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 403
+
+
+def test_a_password_change_ends_the_sessions_opened_with_the_old_one(app, client_as, city_name):
+    from access.users import UserStore
+
+    store = UserStore(app.server.config["MADINA_USER_DB"])
+    store.add("rachid", "first password 1234", "planner")
+    from tests.conftest import log_in
+
+    client = app.server.test_client()
+    assert log_in(client, "rachid", "first password 1234").status_code == 302
+    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 200
+    store.set_password("rachid", "second password 5678")
+    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 403
+    store.remove("rachid")
+
+
+def test_pages_send_a_strict_content_security_policy_and_no_dev_tools(client_as):
+    page = client_as("public").get("/")
+    policy = dict(
+        part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";")
+    )
+    scripts = policy["script-src"].split()
+    assert scripts[0] == "'self'" and all(s.startswith("'sha256-") for s in scripts[1:])
+    assert "unsafe-inline" not in policy["script-src"] and "unsafe-eval" not in policy["script-src"]
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    text = page.get_data(as_text=True)
+    config = json.loads(text.split('<script id="_dash-config" type="application/json">')[1]
+                        .split("</script>")[0])  # fmt: skip
+    assert config["ui"] is False and config["props_check"] is False
+    assert "_csrf_token=" in page.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_each_roles_page_holds_only_what_the_role_may_use_and_runs_every_callback(
+    app, twin, as_role, role
+):
+    with as_role(role):
+        ids = ids_in(twin.layout())
+    granted = PERMISSIONS[Role(role)]
+    for component in ids:
+        permission = permission_of(component)
+        if permission is not None:  # unclassified: never a callback's, checked below
+            assert permission in granted, f"{component} needs {permission}"
+    for output, spec in app.callback_map.items():
+        inputs = {s["id"] for s in spec["inputs"]}
+        states = {s["id"] for s in spec["state"]}
+        for component in inputs | states:
+            assert permission_of(component) is not None, f"{component} is unclassified"
+        outputs = {s["id"] for s in callback_outputs(output)}
+        # dash-renderer drops a callback none of whose outputs is on the page; one it can fire
+        # (an input and an output here) must find everything it reads
+        if inputs & ids and outputs & ids:
+            missing = (inputs | states) - ids
+            assert not missing, f"{output} on the {role} page lacks {missing}"
+
+
+def test_the_public_page_shows_no_studio_no_staff_layers_and_no_names(app, twin, as_role, runs):
+    with as_role("public"):
+        page = twin.layout()
+        ids = ids_in(page)
+        library = importlib.import_module("pages.scenario_library")
+        rows = library.list_scenarios(None, None, None)
+    assert not {i for i in ids if i.startswith(("ls-", "ns-", "tf-", "sc-publish"))}
+    assert "sc-status" not in ids and "sc-draft" not in ids
+    text = json.dumps(page.to_plotly_json(), default=str)
+    with as_role("public"):
+        bundle = twin.twin_bundle(app.server.config["MADINA_CITY"], "2026-11-23", Role.PUBLIC)
+    assert {m["id"] for m in bundle["layers"]} == set(PUBLIC_LAYERS)
+    assert set(bundle["lampColors"]["manifest"]["modes"]) == {"technology", "wattage"}
+    assert bundle["lampColors"]["url"].endswith("/public-colors.bin")
+    assert bundle["pipeColors"] is None
+    payload = json.dumps(bundle) + text + json.dumps(rows)
+    for field in ("customers", "n_customers", "author", "published_by", "salma", "mayor"):
+        assert field not in payload, f"{field!r} reaches the public view"
+    assert [r["id"] for r in rows] == [runs["published"].id]
+    assert rows[0]["decision"] == "Reinforce feeder 3 in 2027" and "author" not in rows[0]
+
+
+def test_forged_callbacks_from_the_public_are_refused_and_logged(app, client_as, runs, caplog):
+    public = client_as("public")
+    forged = {
+        "run a scenario": callback_request(
+            app, output_of(app, "sc-job"),
+            {"sc-draft.data": {"kind": "outage", "params": {"element_id": "CAS-F001"}}},
+        ),
+        "preview a lighting plan": callback_request(
+            app, output_of(app, "ls-series"), {"ls-run.n_clicks": 1},
+        ),
+        "publish a run": callback_request(
+            app, output_of(app, "sc-publish-status"),
+            {"sc-publish.n_clicks": 1}, {"sc-table.selected_row_ids": [runs["private"].id]},
+        ),
+        "read a staff layer": callback_request(
+            app, "feature-details.children",
+            {"selected-feature.data": {"layer": "water-pipes", "id": "P1"}},
+        ),
+        "compare an unpublished run": callback_request(
+            app, "sc-compare.children",
+            {"sc-table.selected_row_ids": [runs["private"].id], "sc-done.data": None},
+        ),
+        "an unknown callback": {"output": "secrets.children", "inputs": [], "state": []},
+    }  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="madina.access"):
+        for what, body in forged.items():
+            response = post_callback(public, body)
+            assert response.status_code == 403, f"{what}: {response.status_code}"
+            assert (
+                "forbidden" in response.get_json()["error"]
+                or "unknown" in response.get_json()["error"]
+            )
+    assert caplog.text.count("refused") == len(forged)
+    assert "anonymous (public)" in caplog.text
+    assert (
+        ScenarioStore(app.server.config["MADINA_SCENARIO_DB"]).get(runs["private"].id).published_at
+        is None
+    )
+
+
+def test_the_public_may_compare_published_runs_through_the_same_endpoint(app, client_as, runs):
+    body = callback_request(
+        app, "sc-compare.children",
+        {"sc-table.selected_row_ids": [runs["published"].id], "sc-done.data": None},
+    )  # fmt: skip
+    response = post_callback(client_as("public"), body)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Reinforce feeder 3 in 2027" in text and "results.csv" not in text
+
+
+def test_a_decision_maker_publishes_and_the_public_then_sees_the_run(app, client_as, runs):
+    body = callback_request(
+        app, output_of(app, "sc-publish-status"),
+        {"sc-publish.n_clicks": 1},
+        {"sc-table.selected_row_ids": [runs["private"].id], "sc-decision.value": "Defer"},
+    )  # fmt: skip
+    planner_only = callback_request(
+        app, output_of(app, "sc-job"), {"sc-draft.data": {"kind": "outage", "params": {}}}
+    )
+    mayor = client_as("decision-maker")
+    assert post_callback(mayor, planner_only).status_code == 403
+    assert post_callback(mayor, body).status_code == 200
+    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
+    record = store.get(runs["private"].id)
+    assert record.published_by == "mayor" and record.decision == "Defer"
+    public = client_as("public")
+    assert public.get(f"/api/scenarios/{record.id}/map/customers_off.bin").status_code == 200
+    store.withdraw(record.id)
+    assert public.get(f"/api/scenarios/{record.id}/map/customers_off.bin").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [
+        ("public", "/api/layers/{city}/water-pipes.bin", 403),
+        ("public", "/api/layers/{city}/lamps.bin", 200),
+        ("decision-maker", "/api/layers/{city}/water-pipes.bin", 200),
+        ("public", "/api/lamps/{city}/colors.bin", 403),
+        ("public", "/api/lamps/{city}/public-colors.bin", 200),
+        ("public", "/api/water/{city}/pipe-colors.bin", 403),
+        ("public", "/api/hexagons/{city}/power_w.bin", 403),
+        ("public", "/api/hexagons/{city}/power_w.bin?k=3", 403),
+        ("public", "/api/hexagons/{city}/power_w.bin?k=10", 200),
+        ("planner", "/api/hexagons/{city}/power_w.bin", 200),
+        ("public", "/api/lighting/{city}/cost_mad.bin?scenario=%7B%7D", 403),
+        ("public", "/api/traffic/{city}/playback.bin?scenario=%7B%7D", 403),
+        ("public", "/api/scenarios/{private}/map/customers_off.bin", 403),
+        ("public", "/api/scenarios/{published}/map/customers_off.bin", 200),
+        ("public", "/api/scenarios/{published}/brief.html", 403),
+        ("decision-maker", "/api/scenarios/{private}/brief.html", 200),
+        ("decision-maker", "/api/scenarios/{private}/results.csv", 403),
+        ("planner", "/api/scenarios/{private}/results.csv", 200),
+    ],
+)
+def test_routes_check_the_role_on_the_server(client_as, runs, city_name, role, path, status):
+    url = path.format(city=city_name, private=runs["private"].id, published=runs["published"].id)
+    response = client_as(role).get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    if status == 403:
+        assert response.get_json()["error"].startswith("forbidden: ")
+
+
+def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(app, twin, as_role, client_as):
+    from data.privacy import contributors
+    from data.sensors import sensors_for
+
+    with as_role("public"):
+        manifest, _ = twin.load_hexagons("power_w")
+    k = app.server.config["MADINA_MIN_CONTRIBUTORS"]
+    assert manifest["minContributors"] == k and manifest["blobUrl"].endswith(f"?k={k}")
+    assert client_as("public").get(manifest["blobUrl"]).status_code == 200
+    meters = contributors(sensors_for(app.server.config["MADINA_CITY"]), "lamp")
+    import h3
+    import numpy as np
+    import pandas as pd
+
+    per_cell = pd.Series(meters.counts, index=meters.cells)
+    for res, frames in manifest["resolutions"].items():
+        for cell in frames["cells"]:
+            inside = [h3.str_to_int(c) for c in h3.cell_to_children(cell, 10)]
+            assert per_cell.reindex(np.array(inside, np.uint64)).fillna(0).sum() >= k, (res, cell)
+    with as_role("planner"):
+        raw, _ = twin.load_hexagons("power_w")
+    assert "minContributors" not in raw
+    assert len(raw["resolutions"]["10"]["cells"]) > len(manifest["resolutions"]["10"]["cells"])
+
+
+def test_details_of_a_lamp_carry_its_meter_day_for_planners_only(twin, as_role, city):
+    lamp = city.lamps.iloc[0]["lamp_id"]
+    with as_role("planner"):
+        planner = str(twin.show_details({"layer": "lamps", "id": lamp}))
+    with as_role("public"):
+        public = str(twin.show_details({"layer": "lamps", "id": lamp}))
+    assert lamp in public and "lamp-profile" in planner and "lamp-profile" not in public
+    assert not isinstance(public, html.P)
+    assert allows(Role.PLANNER, "raw") and not allows(Role.PUBLIC, "raw")
