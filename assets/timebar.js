@@ -168,31 +168,43 @@
     const hour = 3600 / speed;
     const lasts = hour >= 60 ? `${Math.round(hour / 60)} min` : hour >= 1 ? `${Math.round(hour)} s`
       : `${Math.round(hour * 1000)} ms`;
-    return `x${speed.toLocaleString("en-US")} (an hour in ${lasts})`;
+    return `x${speed.toLocaleString("en-US")} (${word("an hour in")} ${lasts})`;
   }
 
   /* The control's DOM: built once inside #time-bar (Dash renders the empty container). */
   let dom = null;
 
+  /* The page's words for the control (data-labels, translated by the server), else English. */
+  let words = {};
+  const word = (english) => words[english] || english;
+
   function build(root) {
     root.innerHTML = "";
+    try {
+      words = JSON.parse(root.dataset.labels || "{}");
+    } catch (err) {
+      words = {};
+    }
     const el = (tag, props) => Object.assign(document.createElement(tag), props || {});
     dom = {
-      back: el("button", {type: "button", id: "tb-back", title: "Previous frame", textContent: "◀ step"}),
-      play: el("button", {type: "button", id: "tb-play", title: "Play / pause", textContent: "▶ Play"}),
-      next: el("button", {type: "button", id: "tb-next", title: "Next frame", textContent: "step ▶"}),
+      back: el("button", {type: "button", id: "tb-back", title: word("Previous frame"),
+                          textContent: `◀ ${word("step")}`}),
+      play: el("button", {type: "button", id: "tb-play", title: word("Play / pause"),
+                          textContent: `▶ ${word("Play")}`}),
+      next: el("button", {type: "button", id: "tb-next", title: word("Next frame"),
+                          textContent: `${word("step")} ▶`}),
       scrub: el("input", {type: "range", id: "tb-scrub", min: 0, max: 0, step: 1, value: 0}),
       clock: el("span", {id: "tb-clock", className: "tb-clock"}),
-      speed: el("select", {id: "tb-speed", title: "Speed: simulated time per second"}),
+      speed: el("select", {id: "tb-speed", title: word("Speed: simulated time per second")}),
       loopBox: el("input", {type: "checkbox", id: "tb-loop", checked: time.loop}),
     };
-    dom.scrub.setAttribute("aria-label", "Time");
+    dom.scrub.setAttribute("aria-label", word("Time"));
     for (const s of SPEEDS) {
       dom.speed.appendChild(el("option", {value: String(s), textContent: speedLabel(s),
                                           selected: s === time.speed}));
     }
     const loop = el("label", {className: "tb-loop"});
-    loop.append(dom.loopBox, " loop");
+    loop.append(dom.loopBox, ` ${word("loop")}`);
     root.append(dom.back, dom.play, dom.next, dom.scrub, dom.clock, dom.speed, loop);
     dom.back.addEventListener("click", () => step(-1));
     dom.next.addEventListener("click", () => step(1));
@@ -208,10 +220,10 @@
     if (!dom || !root.contains(dom.play)) build(root);
     const target = time.targets[time.active];
     for (const b of [dom.back, dom.play, dom.next, dom.scrub]) b.disabled = !target;
-    dom.play.textContent = time.playing ? "Pause" : "▶ Play";
-    dom.play.setAttribute("aria-label", time.playing ? "Pause" : "Play");
+    dom.play.textContent = time.playing ? word("Pause") : `▶ ${word("Play")}`;
+    dom.play.setAttribute("aria-label", time.playing ? word("Pause") : word("Play"));
     if (!target) {
-      dom.clock.textContent = "Nothing to play: show telemetry hexagons, the traffic or a what-if.";
+      dom.clock.textContent = word("Nothing to play: show telemetry hexagons, the traffic or a what-if.");
       return;
     }
     dom.scrub.max = String(target.epochs.length - 1);

@@ -267,7 +267,9 @@
       announceHex();
       return "";
     }
-    const same = previous && previous.manifest.blobUrl === manifest.blobUrl && previous.blob;
+    // the same columns, loaded or on their way (two callbacks may show one new time-lapse)
+    const same = previous && previous.manifest.blobUrl === manifest.blobUrl
+      && (previous.blob || previous.loading);
     const h = same ? previous : {manifest, blob: null, arrays: null, base: null};
     h.choice = choice;
     h.frame = Math.max(0, Math.min(manifest.times.length - 1, frame || 0));
@@ -275,6 +277,7 @@
     state.hex = h;
     timeTarget(manifest, h.frame);
     if (window.madinaSplit) window.madinaSplit.follow(manifest);
+    if (same && !h.blob) return "Loading the day's telemetry…";  // drawn when they arrive
     if (same) {
       redraw();
       announceHex();
@@ -292,6 +295,7 @@
       redraw();
       announceHex();
     }).catch((err) => {
+      h.loading = null;  // a later choice of the same variable tries again
       console.warn("Madina Twin could not load the telemetry hexagons:", err);
       window.dash_clientside.set_props("hex-status", {children: "Telemetry failed to load: " + err});
     });

@@ -21,6 +21,7 @@ from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore, open_store
 from layers.run_playback import packed_stored_run
 from pages.charts import cursor_shape
+from pages.i18n import translator
 from pages.share import SharedView
 from simulation.compare import kpi_table
 from simulation.runs import execute, submit
@@ -41,7 +42,9 @@ def scenario_store() -> ScenarioStore:
     return open_store(dash.get_app().server.config["MADINA_SCENARIO_DB"])
 
 
-def library_panel(shared: SharedView | None = None, role: Role = Role.PLANNER) -> html.Details:
+def library_panel(
+    shared: SharedView | None = None, role: Role = Role.PLANNER, t=str
+) -> html.Details:
     """The collapsible "Scenario library" section of the sidebar, as ``role`` may use it.
 
     ``shared``: a link's view; its scenario is ticked and put on the map. The public gets the
@@ -50,14 +53,16 @@ def library_panel(shared: SharedView | None = None, role: Role = Role.PLANNER) -
     shared = shared or SharedView()
     staff = allows(role, LIBRARY)
     parts: list = [
-        html.Summary("Scenario library" if staff else "Published scenarios"),
+        html.Summary(t("Scenario library" if staff else "Published scenarios")),
         html.P(
             "Save a plan from a what-if panel with “Save to library”: it runs in the "
             "background and is kept, with its results, after a restart. Batch runs from "
             "`python -m simulation run plan.yaml` appear here too."
             if allows(role, RUN)
-            else "What-ifs the city has run and published, with the decision taken on each. "
-            "Tick one to see its figures and put it on the map."
+            else t(
+                "What-ifs the city has run and published, with the decision taken on each. "
+                "Tick one to see its figures and put it on the map."
+            )
             if not staff
             else "Every saved run. Tick runs to compare them; publish one with your decision.",
             className="hint",
@@ -84,24 +89,29 @@ def library_panel(shared: SharedView | None = None, role: Role = Role.PLANNER) -
             dcc.Store(id="sc-draft"),
         ]
     parts += [
-        html.Button("↻ Refresh list", id="sc-refresh", n_clicks=0),
-        dash_table.DataTable(
-            id="sc-table",
-            columns=[
-                {"name": "Scenario", "id": "name"},
-                {"name": "Kind", "id": "kind"},
-                {"name": "Status", "id": "status"},
-                *([{"name": "By", "id": "author"}] if staff else []),
-                {"name": "Saved (UTC)", "id": "created"},
-                {"name": "Run (s)", "id": "runtime_s"},
-                {"name": "Published decision", "id": "decision"},
-            ],
-            data=[],
-            row_selectable="multi",
-            selected_row_ids=shared.scenario_ids,
-            page_size=8,
-            style_table={"overflowX": "auto"},
-            style_cell={"fontSize": "12px", "textAlign": "left", "whiteSpace": "normal"},
+        html.Button(t("↻ Refresh list"), id="sc-refresh", n_clicks=0),
+        # dash_table never settles its column widths right to left (its resize handler
+        # recurses until the stack overflows): the table stays left to right in Arabic too
+        html.Div(
+            dash_table.DataTable(
+                id="sc-table",
+                columns=[
+                    {"name": t("Scenario"), "id": "name"},
+                    {"name": t("Kind"), "id": "kind"},
+                    {"name": t("Status"), "id": "status"},
+                    *([{"name": "By", "id": "author"}] if staff else []),
+                    {"name": t("Saved (UTC)"), "id": "created"},
+                    {"name": t("Run (s)"), "id": "runtime_s"},
+                    {"name": t("Published decision"), "id": "decision"},
+                ],
+                data=[],
+                row_selectable="multi",
+                selected_row_ids=shared.scenario_ids,
+                page_size=8,
+                style_table={"overflowX": "auto"},
+                style_cell={"fontSize": "12px", "textAlign": "left", "whiteSpace": "normal"},
+            ),
+            dir="ltr",
         ),
     ]
     if allows(role, PUBLISH):
@@ -124,18 +134,18 @@ def library_panel(shared: SharedView | None = None, role: Role = Role.PLANNER) -
         html.Div(id="sc-compare"),
         html.Div(
             [
-                html.Label("On the map", htmlFor="sc-map"),
+                html.Label(t("On the map"), htmlFor="sc-map"),
                 dcc.Dropdown(
                     id="sc-map",
                     options=[],
                     value=shared.scenario,
-                    placeholder="Tick a finished scenario to map it",
+                    placeholder=t("Tick a finished scenario to map it"),
                 ),
                 dcc.Dropdown(id="sc-variable", options=[], value=shared.variable, clearable=False),
                 dcc.Checklist(
                     options=[
                         {
-                            "label": " split view: the first ticked run on a second map",
+                            "label": " " + t("split view: the first ticked run on a second map"),
                             "value": "split",
                         }
                     ],
@@ -160,14 +170,14 @@ def library_panel(shared: SharedView | None = None, role: Role = Role.PLANNER) -
     )
 
 
-def table_rows(records: list[ScenarioRecord], *, staff: bool = True) -> list[dict]:
+def table_rows(records: list[ScenarioRecord], *, staff: bool = True, t=str) -> list[dict]:
     """DataTable rows of the records (row id = scenario id); who saved it only for ``staff``."""
     rows = [
         {
             "id": r.id,
             "name": r.name,
-            "kind": KINDS[r.kind].title if r.kind in KINDS else r.kind,
-            "status": STATUS_TEXT.get(r.status, r.status)
+            "kind": t(KINDS[r.kind].title) if r.kind in KINDS else r.kind,
+            "status": t(STATUS_TEXT.get(r.status, r.status))
             + (f" {round(100 * r.progress)}%" if r.status == "running" else ""),
             "author": r.author,
             "created": r.created_at[:16].replace("T", " "),
@@ -188,29 +198,30 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
-def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER) -> html.Div:
+def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER, t=str) -> html.Div:
     """KPI rows x selected scenarios (units in the labels), deltas against the first.
 
     Then the published decisions, and the exports ``role`` may take.
     """
     if not records:
-        return html.Div("Tick scenarios in the table to compare them.", className="hint")
+        return html.Div(t("Tick scenarios in the table to compare them."), className="hint")
     reference = records[0]
-    head = [html.Th("KPI")]
+    head = [html.Th(t("KPI"))]
     for k, r in enumerate(records):
-        head.append(html.Th(r.name + (" (reference)" if k == 0 and len(records) > 1 else "")))
+        mark = f" ({t('reference')})" if k == 0 and len(records) > 1 else ""
+        head.append(html.Th(r.name + mark))
         if k:
-            head.append(html.Th("Δ vs reference"))
+            head.append(html.Th(t("Δ vs reference")))
     body = []
     for kpi, values in kpi_table(records):
-        cells = [html.Th(f"{kpi.label} ({kpi.unit})")]
+        cells = [html.Th(f"{t(kpi.label)} ({kpi.unit})")]
         for k, value in enumerate(values):
             cells.append(html.Td(_number(value)))
             if k:
                 cells.append(html.Td(_delta(value, values[0]), className="delta"))
         body.append(html.Tr(cells, **{"data-kpi": kpi.key}))
     decisions = [
-        html.Li([html.B(f"{r.name}: "), r.decision or "published without a note"])
+        html.Li([html.B(f"{r.name}: "), r.decision or t("published without a note")])
         for r in records
         if r.published_at
     ]
@@ -222,7 +233,7 @@ def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER) -> html
         )
     ]
     if decisions:
-        parts += [html.H4("Decisions"), html.Ul(decisions, className="decisions")]
+        parts += [html.H4(t("Decisions")), html.Ul(decisions, className="decisions")]
     if allows(role, LIBRARY):  # the brief; the run's data with EXPORT
         links = [
             html.Li(
@@ -344,22 +355,25 @@ def cancel_job(_clicks, scenario_id: str | None) -> tuple:
     Input("sc-refresh", "n_clicks"),
     Input("sc-done", "data"),
     Input("sc-job", "data"),
+    State("twin-lang", "data"),
 )
-def list_scenarios(*_triggers) -> list[dict]:
+def list_scenarios(_refresh, _done, _job, lang: str | None = None) -> list[dict]:
     """The city's saved scenarios, newest first (the published ones only without LIBRARY)."""
     city = flask.current_app.config["MADINA_CITY"]
     staff = allows(current_role(), LIBRARY)
-    return table_rows(scenario_store().records(city=city, published=not staff), staff=staff)
+    records = scenario_store().records(city=city, published=not staff)
+    return table_rows(records, staff=staff, t=translator(lang))
 
 
 @callback(
     Output("sc-compare", "children"),
     Input("sc-table", "selected_row_ids"),
     Input("sc-done", "data"),
+    State("twin-lang", "data"),
 )
-def compare_selected(selected: list[str] | None, _done) -> html.Div:
+def compare_selected(selected: list[str] | None, _done, lang: str | None = None) -> html.Div:
     """The comparison table of the ticked scenarios, in the order they were ticked."""
-    return comparison(_ticked(selected), current_role())
+    return comparison(_ticked(selected), current_role(), translator(lang))
 
 
 def readable(store: ScenarioStore, scenario_id: str) -> ScenarioRecord:

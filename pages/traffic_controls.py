@@ -29,18 +29,18 @@ def baseline_traffic_view(city: str) -> dict:
     return traffic_view(city, TrafficScenario())
 
 
-def traffic_controls(view: dict) -> html.Div:
-    """Colour mode, hour slider and play button of the traffic layer."""
+def traffic_controls(view: dict, t=str) -> html.Div:
+    """Colour mode and hour slider of the traffic layer (labels in the language of ``t``)."""
     modes = view["manifest"]["modes"]
     return html.Div(
         [
-            html.Label("Colour traffic by", htmlFor="tr-mode"),
+            html.Label(t("Colour traffic by"), htmlFor="tr-mode"),
             dcc.RadioItems(
-                options=[{"label": modes[m]["title"], "value": m} for m in MODES],
+                options=[{"label": t(modes[m]["title"]), "value": m} for m in MODES],
                 value="congestion",
                 id="tr-mode",
             ),
-            html.Label("Traffic hour (local time)", htmlFor="tr-frame"),
+            html.Label(t("Traffic hour (local time)"), htmlFor="tr-frame"),
             dcc.Slider(
                 0,
                 view["manifest"]["frames"] - 1,

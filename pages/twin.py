@@ -5,6 +5,8 @@ Layout and thin callbacks only; data comes from `data`, specs from `layers`.
 
 from __future__ import annotations
 
+import json
+
 import dash
 import flask
 import plotly.graph_objects as go
@@ -28,6 +30,7 @@ from layers.details import (
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 from layers.lamp_colors import packed_lamp_colors
 from layers.water import packed_pipe_colors
+from pages.i18n import LANGUAGES, Language, pick_language, translator
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
 from pages.permissions import PUBLIC_LAMP_MODES, layer_permission
@@ -82,8 +85,8 @@ def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
     return bundle
 
 
-def legend_block(manifest: dict) -> html.Div:
-    """One legend: title plus a swatch per entry."""
+def legend_block(manifest: dict, t=str) -> html.Div:
+    """One legend: title plus a swatch per entry (in the language of ``t``)."""
     rows = [
         html.Li(
             [
@@ -91,38 +94,53 @@ def legend_block(manifest: dict) -> html.Div:
                     className="swatch",
                     style={"backgroundColor": "rgb({},{},{})".format(*entry["color"][:3])},
                 ),
-                entry["label"],
+                t(entry["label"]),
             ]
         )
         for entry in manifest["legend"]
     ]
     return html.Div(
-        [html.H4(manifest["legendTitle"]), html.Ul(rows)],
+        [html.H4(t(manifest["legendTitle"])), html.Ul(rows)],
         className="legend",
         id=f"legend-{manifest['id']}",
     )
 
 
-RESOLUTION_CHOICES = [{"label": "auto (zoom)", "value": "auto"}] + [
-    {"label": str(r), "value": str(r)} for r in (7, 8, 9, 10)
-]
+# The time bar's words (assets/timebar.js draws it), passed translated in data-labels.
+TIME_BAR_LABELS = (
+    "step",
+    "Play",
+    "Pause",
+    "loop",
+    "Previous frame",
+    "Next frame",
+    "Play / pause",
+    "Speed: simulated time per second",
+    "Time",
+    "an hour in",
+    "Nothing to play: show telemetry hexagons, the traffic or a what-if.",
+)
 
 
-def _telemetry_controls(day: str) -> html.Div:
+def _telemetry_controls(day: str, t=str) -> html.Div:
     """Variable, H3 resolution and hour of the telemetry hexagons on the map."""
+    resolutions = [{"label": t("auto (zoom)"), "value": "auto"}] + [
+        {"label": str(r), "value": str(r)} for r in (7, 8, 9, 10)
+    ]
+    variables = [{**option, "label": t(option["label"])} for option in variable_options()]
     return html.Div(
         [
-            html.H3("Telemetry (H3)"),
-            html.Label("Variable", htmlFor="hex-variable"),
+            html.H3(t("Telemetry (H3)")),
+            html.Label(t("Variable"), htmlFor="hex-variable"),
             dcc.Dropdown(
-                options=[{"label": "None", "value": ""}, *variable_options()],
+                options=[{"label": t("None"), "value": ""}, *variables],
                 value="",
                 clearable=False,
                 id="hex-variable",
             ),
-            html.Label("H3 resolution", htmlFor="hex-res"),
-            dcc.RadioItems(options=RESOLUTION_CHOICES, value="auto", id="hex-res", inline=True),
-            html.Label(f"Hour of {day} (Casablanca time)", htmlFor="hex-time"),
+            html.Label(t("H3 resolution"), htmlFor="hex-res"),
+            dcc.RadioItems(options=resolutions, value="auto", id="hex-res", inline=True),
+            html.Label(f"{t('Hour (Casablanca time) of')} {day}", htmlFor="hex-time"),
             dcc.Slider(
                 0,
                 23,
@@ -138,7 +156,7 @@ def _telemetry_controls(day: str) -> html.Div:
     )
 
 
-def _lamp_color_control(colors: dict, role: Role) -> html.Div:
+def _lamp_color_control(colors: dict, role: Role, t=str) -> html.Div:
     """How the light points are coloured (modes from `layers.lamp_colors`).
 
     The dimming mode paints a lighting what-if's playback, so it comes with the studio (RUN).
@@ -148,9 +166,9 @@ def _lamp_color_control(colors: dict, role: Role) -> html.Div:
         modes["dimming"] = colors["dimming"]
     return html.Div(
         [
-            html.Label("Colour light points by", htmlFor="lamp-color"),
+            html.Label(t("Colour light points by"), htmlFor="lamp-color"),
             dcc.Dropdown(
-                options=[{"label": m["title"], "value": key} for key, m in modes.items()],
+                options=[{"label": t(m["title"]), "value": key} for key, m in modes.items()],
                 value="technology",
                 clearable=False,
                 id="lamp-color",
@@ -180,13 +198,13 @@ def _pipe_color_control(colors: dict | None) -> html.Div:
     )
 
 
-def _sources(city_meta: dict) -> html.Div:
+def _sources(city_meta: dict, t=str) -> html.Div:
     items = [
         html.Li(
             [
                 html.B(source.get("layer", "")),
                 f": {source.get('source', '')}",
-                html.Span(" (synthetic, estimated)", className="synthetic")
+                html.Span(f" ({t('synthetic, estimated')})", className="synthetic")
                 if source.get("synthetic")
                 else "",
                 html.Span(f" — {source['licence']}", className="licence")
@@ -196,21 +214,24 @@ def _sources(city_meta: dict) -> html.Div:
         )
         for source in city_meta.get("sources", [])
     ]
-    return html.Details([html.Summary("Data sources"), html.Ul(items)], className="sources")
+    return html.Details([html.Summary(t("Data sources")), html.Ul(items)], className="sources")
 
 
 def layout(**query: str) -> html.Div:
     """Page layout for the configured city (built per request; data loading is cached).
 
-    ``query``: a shared link's view (`pages.share`): layers, camera, scenario, time.
+    ``query``: a shared link's view (`pages.share`): layers, camera, scenario, time; and
+    ``lang`` (en, fr, ar; default: the browser's).
     """
+    language = pick_language(query.pop("lang", None))
+    t = translator(language.code)
     city_name = _city_name()
     city = load_city(city_name)
     day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
     role = current_role()
     bundle = twin_bundle(city_name, day, role)
     counts = city.meta.get("counts", {})
-    options = [{"label": m["title"], "value": m["id"]} for m in bundle["layers"]]
+    options = [{"label": t(m["title"]), "value": m["id"]} for m in bundle["layers"]]
     visible = [m["id"] for m in bundle["layers"] if m["visible"]]
     shared = parse_shared_view(query, [m["id"] for m in bundle["layers"]])
     if shared.layers is not None:
@@ -218,7 +239,7 @@ def layout(**query: str) -> html.Div:
     if shared.view:
         bundle = {**bundle, "view": {**bundle["view"], **shared.view}}
     summary = " · ".join(
-        f"{counts.get(key, 0):,} {label}"
+        f"{counts.get(key, 0):,} {t(label)}"
         for key, label in (
             ("lamps", "light points"),
             ("buildings", "buildings"),
@@ -230,17 +251,18 @@ def layout(**query: str) -> html.Div:
             html.Header(
                 [
                     html.H1(city.meta.get("title", city_name.title())),
-                    html.Span("Madina Twin · 3D city twin", className="brand"),
+                    html.Span(t("Madina Twin · 3D city twin"), className="brand"),
                     html.Span(summary, className="summary", id="city-summary"),
-                    _account(role),
-                    html.Button("Save view (PNG)", id="png-button", n_clicks=0),
-                    html.Button("Share this view", id="share-button", n_clicks=0),
+                    _languages(language),
+                    _account(role, t),
+                    html.Button(t("Save view (PNG)"), id="png-button", n_clicks=0),
+                    html.Button(t("Share this view"), id="share-button", n_clicks=0),
                     dcc.Input(
                         id="share-url",
                         type="text",
                         readOnly=True,
                         className="share-url",
-                        placeholder="link to this view",
+                        placeholder=t("link to this view"),
                         debounce=True,
                     ),
                 ],
@@ -248,25 +270,27 @@ def layout(**query: str) -> html.Div:
             ),
             html.Aside(
                 [
-                    html.H3("Layers"),
+                    html.H3(t("Layers")),
                     dcc.Checklist(
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
-                    _lamp_color_control(bundle["lampColors"]["manifest"], role),
+                    _lamp_color_control(bundle["lampColors"]["manifest"], role, t),
                     _pipe_color_control((bundle["pipeColors"] or {}).get("manifest")),
-                    traffic_controls(bundle["traffic"]),
-                    _telemetry_controls(day),
+                    traffic_controls(bundle["traffic"], t),
+                    _telemetry_controls(day, t),
                     *(
                         [studio_panel(city_name, day), network_panel(city_name, day)]
                         if allows(role, RUN)
                         else []
                     ),
-                    library_panel(shared, role),
+                    library_panel(shared, role, t),
                     html.Div(id="legends"),
-                    _sources(city.meta),
+                    _sources(city.meta, t),
                     html.P(
-                        "Drag to pan, right-drag or Ctrl+drag to rotate and tilt, scroll to zoom. "
-                        "Hover for a tooltip, click for details.",
+                        t(
+                            "Drag to pan, right-drag or Ctrl+drag to rotate and tilt, scroll to "
+                            "zoom. Hover for a tooltip, click for details."
+                        ),
                         className="hint",
                     ),
                 ],
@@ -275,9 +299,14 @@ def layout(**query: str) -> html.Div:
             html.Main(
                 [
                     html.Div(id="twin-map", className="twin-map"),
-                    html.Div(id="twin-status", className="twin-status", children="Loading…"),
+                    html.Div(id="twin-status", className="twin-status", children=t("Loading…")),
                     # the twin's one time control, built by assets/timebar.js
-                    html.Div(id="time-bar", className="time-bar", role="group"),
+                    html.Div(
+                        id="time-bar",
+                        className="time-bar",
+                        role="group",
+                        **{"data-labels": json.dumps({key: t(key) for key in TIME_BAR_LABELS})},
+                    ),
                     dcc.Store(id="time-playing", data=False),
                     dcc.Store(id="share-time", data=shared.time_ms),
                     html.Div(
@@ -295,24 +324,47 @@ def layout(**query: str) -> html.Div:
                 className="twin-main",
             ),
             html.Aside(
-                [html.H3("Details"), html.Div(id="feature-details", children=_no_selection())],
+                [
+                    html.H3(t("Details")),
+                    html.Div(id="feature-details", children=_no_selection(t)),
+                ],
                 className="twin-details",
             ),
             dcc.Store(id="twin-bundle", data=bundle),
             dcc.Store(id="selected-feature"),
             dcc.Store(id="hex-manifest"),
             dcc.Store(id="hex-view", data={"res": None}),
+            dcc.Store(id="twin-lang", data=language.code),
         ],
         className="twin-page",
-        **{"data-role": role.value},
+        lang=language.code,
+        dir=language.direction,
+        **{"data-role": role.value, "data-lang": language.code},
     )
 
 
-def _account(role: Role) -> html.Div:
+def _languages(current: Language) -> html.Nav:
+    """Links to this page in each language (the other parts of the view are kept by Share)."""
+    return html.Nav(
+        [
+            html.A(lang.name, href=f"?lang={code}", lang=code, className="current")
+            if code == current.code
+            else html.A(lang.name, href=f"?lang={code}", lang=code)
+            for code, lang in LANGUAGES.items()
+        ],
+        className="languages",
+        id="lang-links",
+    )
+
+
+def _account(role: Role, t=str) -> html.Div:
     """Who is looking: the public's way in to log in, or the user and a log-out button."""
     if role is Role.PUBLIC:
         return html.Div(
-            [html.Span("Public view", className="role"), html.A("Staff log in", href="/login")],
+            [
+                html.Span(t("Public view"), className="role"),
+                html.A(t("Staff log in"), href="/login"),
+            ],
             className="account",
             id="account",
         )
@@ -322,7 +374,7 @@ def _account(role: Role) -> html.Div:
             html.Form(
                 [
                     dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-                    html.Button("Log out", type="submit", id="logout-button"),
+                    html.Button(t("Log out"), type="submit", id="logout-button"),
                 ],
                 action="/logout",
                 method="POST",
@@ -339,8 +391,8 @@ def _feature_title(layer_id: str) -> str:
     return titles.get(layer_id, layer_id.rstrip("s").title())
 
 
-def _no_selection() -> html.P:
-    return html.P("Click a lamp, road, building or district on the map.", className="hint")
+def _no_selection(t=str) -> html.P:
+    return html.P(t("Click a lamp, road, building or district on the map."), className="hint")
 
 
 dash.clientside_callback(
@@ -422,6 +474,7 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     Input("pipe-color", "value"),
     Input("tr-mode", "value"),
     State("hex-manifest", "data"),
+    State("twin-lang", "data"),
 )
 def show_legends(
     shown: list[str] | None,
@@ -431,27 +484,30 @@ def show_legends(
     pipe_color: str | None = None,
     traffic_mode: str | None = None,
     hexagons: dict | None = None,
+    lang: str | None = None,
 ) -> list[html.Div]:
-    """A legend for every visible layer, top layer first.
+    """A legend for every visible layer, top layer first, in the page's language.
 
     Lamps in their colour mode; telemetry or a scenario's hexagons at the shown resolution.
     """
     if not bundle:
         return []
+    t = translator(lang)
     shown = set(shown or [])
     colors = bundle["lampColors"]["manifest"]
     mode = {**colors["modes"], "dimming": colors["dimming"]}.get(lamp_color or "technology")
-    pipes = bundle["pipeColors"]["manifest"]["modes"].get(pipe_color or "", {})
+    pipes = ((bundle["pipeColors"] or {}).get("manifest") or {}).get("modes", {})
+    pipes = pipes.get(pipe_color or "", {})
     traffic = bundle["traffic"]["manifest"]["modes"].get(traffic_mode or "congestion", {})
     modes = {
         "lamps": mode or {},
         "water-pipes": pipes,
-        "traffic": {"legendTitle": f"Traffic: {traffic['title'].lower()}", **traffic}
+        "traffic": {"legendTitle": f"{t('Traffic')}: {t(traffic['title']).lower()}", **traffic}
         if traffic
         else {},
     }
     blocks = [
-        legend_block({**m, **modes.get(m["id"], {})})
+        legend_block({**m, **modes.get(m["id"], {})}, t)
         for m in reversed(bundle["layers"])
         if m["id"] in shown
     ]
@@ -459,11 +515,18 @@ def show_legends(
     if hexagons and res in hexagons["resolutions"]:
         legend = {
             "id": "hexagons",
-            "legendTitle": f"{hexagons['title']} ({hexagons['unit']}), H3 resolution {res}"
-            + (f" — {hexagons['scenario']}" if hexagons.get("scenario") else ""),
+            "legendTitle": f"{t(hexagons['title'])} ({hexagons['unit']}), "
+            f"{t('H3 resolution')} {res}"
+            + (f" — {hexagons['scenario']}" if hexagons.get("scenario") else "")
+            + (
+                f" — {t('cells of fewer than')} {hexagons['minContributors']} "
+                f"{t('meters merged into their parent')}"
+                if hexagons.get("minContributors")
+                else ""
+            ),
             "legend": hexagons["resolutions"][res]["legend"],
         }
-        blocks.insert(0, legend_block(legend))
+        blocks.insert(0, legend_block(legend, t))
     return blocks
 
 
