@@ -111,9 +111,14 @@
 
   function hexTooltip(index) {
     const h = state.hex, m = h.manifest, v = hexValue(index);
+    // an H3 index's second hex digit is its resolution: a cell coarser than the view's is one
+    // that small-count suppression merged (fewer than minContributors meters below it)
+    const res = parseInt(v.cell[1], 16);
+    const merged = res < h.res && m.minContributors
+      ? `\nmerged: fewer than ${m.minContributors} meters in its finer cells` : "";
     return `${m.title}\n${formatNumber(v.value)} ${m.unit} · ${m.times[h.frame]}\n` +
-      `H3 cell ${v.cell} (resolution ${h.res})\n${v.count.toLocaleString("en-US")} ` +
-      (m.countLabel || "readings");
+      `H3 cell ${v.cell} (resolution ${res})\n${v.count.toLocaleString("en-US")} ` +
+      (m.countLabel || "readings") + merged;
   }
 
   function tooltip(info) {

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from timing import CHROMIUM_ARGS, READY  # benchmarks/timing.py (scripts run from this folder)
+from timing import CHROMIUM_ARGS, READY, log_in_as_planner  # benchmarks/timing.py
 from werkzeug.serving import make_server
 
 from app import create_app, warm_up
@@ -46,7 +46,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     db = Path(tempfile.mkdtemp()) / "scenarios.sqlite"
-    app = create_app({"scenario_db": db})
+    app = create_app({"scenario_db": db, "user_db": db.with_name("users.sqlite")})
     config = app.server.config
     warm_up(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"])
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -59,17 +59,20 @@ def main() -> None:
         )
         for layers in ("districts,roads,lamps", "districts,roads"):
             page = browser.new_page(viewport={"width": 1400, "height": 850})
-            page.goto(f"http://127.0.0.1:{server.server_port}/?layers={layers}")
+            base = f"http://127.0.0.1:{server.server_port}"
+            log_in_as_planner(app, page, base)  # every cell, as before the public's k
+            page.goto(f"{base}/?layers={layers}")
             page.wait_for_function(READY, timeout=120_000)
             page.locator("#hex-variable").click()
             page.get_by_role("option", name="Mean power per light point", exact=False).click()
             page.wait_for_function(
-                "madinaTwin.state.hex && madinaTwin.state.hex.blob && madinaTwin.state.hex.base",
+                "() => madinaTwin.state.hex && madinaTwin.state.hex.blob"
+                " && madinaTwin.state.hex.base",
                 timeout=120_000,
             )
             if "lamps" in layers:
                 page.wait_for_function(
-                    "madinaTwin.state.layers.lamps && madinaTwin.state.layers.lamps.layer",
+                    "() => madinaTwin.state.layers.lamps && madinaTwin.state.layers.lamps.layer",
                     timeout=120_000,
                 )
                 lamps = page.evaluate("madinaTwin.state.layers.lamps.manifest.length")

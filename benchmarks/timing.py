@@ -25,4 +25,21 @@ CHROMIUM_ARGS = [
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
 ]
-READY = "window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRenderMs !== null"
+# As functions: Playwright evaluates a plain string with eval, which the twin's CSP refuses.
+READY = (
+    "() => window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRenderMs !== null"
+)
+BENCH_PASSWORD = "benchmark password only"
+
+
+def log_in_as_planner(app, page, base_url: str) -> None:
+    """Add a planner to ``app``'s accounts and log ``page`` in (the planner's page, raw cells)."""
+    from access.users import UserStore
+
+    store = UserStore(app.server.config["MADINA_USER_DB"])
+    if store.get("bench") is None:
+        store.add("bench", BENCH_PASSWORD, "planner")
+    page.goto(f"{base_url}/login")
+    page.fill("#username", "bench")
+    page.fill("#password", BENCH_PASSWORD)
+    page.click("#login-submit")

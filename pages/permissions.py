@@ -26,6 +26,7 @@ COMPONENTS: dict[str, str] = {
     "share-": VIEW,
     "png-button": VIEW,
     "lang-": VIEW,
+    "alerts": STAFF_LAYERS,  # the lamp faults of the day, with their layer
     "ls-": RUN,  # the lighting what-if studio
     "ns-": RUN,  # the utility-network what-if studio
     "tf-": RUN,  # the traffic what-if form

@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 
 from access.auth import current_role, current_username
 from access.guard import require
-from access.roles import RAW, RUN, Role, allows
+from access.roles import RAW, RUN, STAFF_LAYERS, Role, allows
 from data.city import load_city
 from data.errors import MadinaError
 from data.lamp_day import lamp_day
@@ -30,6 +30,7 @@ from layers.details import (
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 from layers.lamp_colors import packed_lamp_colors
 from layers.water import packed_pipe_colors
+from pages.alerts import alerts_panel
 from pages.i18n import LANGUAGES, Language, pick_language, translator
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
@@ -270,6 +271,11 @@ def layout(**query: str) -> html.Div:
             ),
             html.Aside(
                 [
+                    *(
+                        [alerts_panel(city, lamp_day(city_name, day))]
+                        if allows(role, STAFF_LAYERS)  # with the lamp faults layer
+                        else []
+                    ),
                     html.H3(t("Layers")),
                     dcc.Checklist(
                         options=options, value=visible, id="layer-toggles", className="toggles"

@@ -396,3 +396,20 @@ def test_details_of_a_lamp_carry_its_meter_day_for_planners_only(twin, as_role, 
     assert lamp in public and "lamp-profile" in planner and "lamp-profile" not in public
     assert not isinstance(public, html.P)
     assert allows(Role.PLANNER, "raw") and not allows(Role.PUBLIC, "raw")
+
+
+def test_staff_get_the_days_lamp_faults_as_alerts_and_the_public_does_not(twin, as_role, city):
+    from data.lamp_day import DAY_BURNER, OUT, lamp_day
+    from pages.alerts import fault_summary
+
+    day = lamp_day(city.name, "2026-11-23")
+    summary = fault_summary(city, day)
+    assert summary["out"].sum() == (day.state == OUT).sum() > 0
+    assert summary["day_burners"].sum() == (day.state == DAY_BURNER).sum()
+    assert summary["out"].is_monotonic_decreasing
+    with as_role("decision-maker"):
+        staff = twin.layout()
+    with as_role("public"):
+        public = twin.layout()
+    assert "alerts" in ids_in(staff) and "alerts" not in ids_in(public)
+    assert f"{int((day.state == OUT).sum()):,}" in str(staff)
