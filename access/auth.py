@@ -94,7 +94,7 @@ def init_auth(server: flask.Flask, *, user_db: str, session_hours: float | None 
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> flask.Response | str:
-        target = _local_target(flask.request.values.get("next"))
+        target = local_target(flask.request.values.get("next"))
         if flask.request.method == "GET":
             return _login_page(target)
         username = flask.request.form.get("username", "").strip().lower()[:64]
@@ -117,12 +117,12 @@ def init_auth(server: flask.Flask, *, user_db: str, session_hours: float | None 
         return flask.redirect("/")
 
 
-def _local_target(target: str | None) -> str:
+def local_target(target: str | None) -> str:
     """``target`` if it is a path on this site (never another host), else the twin's page."""
     if not target:
         return "/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
         return "/"
     return target
 

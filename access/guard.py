@@ -113,8 +113,12 @@ def init_guard(app: dash.Dash, permission_of: Callable[[str], str | None]) -> No
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         if response.mimetype == "text/html":
-            response.set_cookie(
-                CSRF_COOKIE, generate_csrf(), samesite="Strict", httponly=False, secure=False
+            response.set_cookie(  # readable by dash-renderer, sent back in a header
+                CSRF_COOKIE,
+                generate_csrf(),
+                samesite="Strict",
+                httponly=False,
+                secure=server.config.get("SESSION_COOKIE_SECURE", False),
             )
         return response
 

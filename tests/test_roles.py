@@ -14,6 +14,7 @@ import pytest
 from dash import html
 from dash._utils import split_callback_id
 
+from access.auth import local_target
 from access.roles import PERMISSIONS, Role, allows
 from data.scenario_store import ScenarioStore
 from pages.permissions import PUBLIC_LAYERS, permission_of
@@ -167,6 +168,9 @@ def test_logging_in_checks_the_password_the_token_and_the_target(app, accounts, 
               "csrf_token": csrf_token(client)},
     )  # fmt: skip
     assert ok.status_code == 302 and ok.headers["Location"] == "/"  # never another host
+    for target in ("//evil.example/", "/\\evil.example/", "javascript:alert(1)"):
+        assert local_target(target) == "/", target
+    assert local_target("/?lang=fr") == "/?lang=fr"
     assert client.get("/api/lamps/casablanca/colors.bin").status_code == 200
     logout = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert logout.status_code == 302
