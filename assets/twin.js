@@ -231,8 +231,10 @@
     const h = state.hex;
     if (!h || !h.blob) return "";
     const r = h.manifest.resolutions[String(h.res)];
+    const withheld = h.manifest.minContributors && !r.cells.length
+      ? ` (withheld: none has ${h.manifest.minContributors} meters or more)` : "";
     return `${h.manifest.times[h.frame]} (${h.manifest.timeZone}) · H3 resolution ${h.res} · ` +
-      `${r.cells.length.toLocaleString("en-US")} cells`;
+      `${r.cells.length.toLocaleString("en-US")} cells${withheld}`;
   }
 
   function announceHex() {

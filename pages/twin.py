@@ -468,7 +468,9 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     k = 0 if allows(current_role(), RAW) else config["MADINA_MIN_CONTRIBUTORS"]
     manifest = packed_hexagons(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"], variable, k=k)
     blob_url = f"/api/hexagons/{config['MADINA_CITY']}/{variable}.bin" + (f"?k={k}" if k else "")
-    return {**manifest.manifest, "blobUrl": blob_url}, ""
+    shown = any(r["cells"] for r in manifest.manifest["resolutions"].values())
+    note = "" if shown else f"Withheld: no cell of this variable has {k} meters or more."
+    return {**manifest.manifest, "blobUrl": blob_url}, note
 
 
 @callback(

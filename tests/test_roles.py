@@ -385,6 +385,9 @@ def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(app, twin, as_r
         for cell in frames["cells"]:
             inside = [h3.str_to_int(c) for c in h3.cell_to_children(cell, 10)]
             assert per_cell.reindex(np.array(inside, np.uint64)).fillna(0).sum() >= k, (res, cell)
+    with as_role("public"):  # one area meter per district-metered area: all withheld, said so
+        _, note = twin.load_hexagons("flow_m3h")
+    assert note == f"Withheld: no cell of this variable has {k} meters or more."
     with as_role("planner"):
         raw, _ = twin.load_hexagons("power_w")
     assert "minContributors" not in raw
