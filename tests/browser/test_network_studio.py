@@ -99,6 +99,11 @@ def test_a_clicked_pipe_shows_its_figures_and_joins_the_burst_list(twin_page):
         twin_page.locator("#layer-toggles").get_by_label(title, exact=False).first.uncheck()
     twin_page.locator("#layer-toggles").get_by_label("Water pipes").check()
     _open_studio(twin_page, "Pipe break (water)")
+    twin_page.wait_for_function(  # the pipes fetched and drawn before pointing at one
+        "madinaTwin.state.layers['water-pipes'] && madinaTwin.state.deck.props.layers"
+        ".some(l => l.id === 'water-pipes' && l.props.visible)",
+        timeout=60_000,
+    )
     twin_page.wait_for_timeout(1000)
     target = twin_page.evaluate("madinaTwin.findPickable('water-pipes', 4000)")
     assert target, "no water pipe is pickable in the default view"

@@ -1,7 +1,5 @@
 """The scenario library in real Chromium: save a plan, watch it run in the background, compare."""
 
-import urllib.request
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -50,8 +48,9 @@ def test_saved_plans_run_in_the_background_and_compare_side_by_side(twin_page, l
     assert saving.startswith("-"), energy  # dimming saves against LED only
 
     brief = page.locator("#sc-compare a", has_text="Brief vs reference").get_attribute("href")
-    with urllib.request.urlopen(live_server + brief) as response:
-        page_html = response.read().decode()
+    response = page.request.get(live_server + brief)  # with the planner's session
+    assert response.ok, response.status
+    page_html = response.text()
     assert "Change in public-lighting energy" in page_html and "LED only" in page_html
 
     # the difference on the map: hexagons on a diverging scale, played by the time bar
