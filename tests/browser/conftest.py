@@ -125,6 +125,7 @@ def open_twin(browser, live_server, accounts):
     def open_page(role: str = "planner", target: str = "/"):
         context = browser.new_context(viewport={"width": 1400, "height": 850})
         contexts.append(context)
+        context.on("page", strict_csp_waits)  # a test's second page too
         page = context.new_page()
         log = PageLog()
         page.on("request", lambda request: log.requests.append(request.url))
@@ -135,7 +136,6 @@ def open_twin(browser, live_server, accounts):
             ),
         )
         page.on("pageerror", lambda error: log.console_errors.append(str(error)))
-        strict_csp_waits(page)
         if role == "public":
             page.goto(live_server + target)
         else:
