@@ -76,8 +76,8 @@ def callback_components(callback: dict, output: str) -> list[str]:
 def init_guard(app: dash.Dash, permission_of: Callable[[str], str | None]) -> None:
     """Guard ``app``'s callbacks by ``permission_of(component id)``; CSRF; security headers.
 
-    Call after every page's callbacks are registered and before `init_csrf`'s hook runs: a
-    refused request is refused before its CSRF token is even looked at.
+    The guard's hook is registered before CSRFProtect's, so a request the role may not make
+    is refused (403, logged) before its CSRF token is even looked at.
     """
     server = app.server
     update_path = app.config.requests_pathname_prefix + "_dash-update-component"
@@ -90,9 +90,15 @@ def init_guard(app: dash.Dash, permission_of: Callable[[str], str | None]) -> No
         output = body.get("output") if isinstance(body, dict) else None
         callback = app.callback_map.get(output) if isinstance(output, str) else None
         if callback is None:
-            LOG.warning("refused an unknown callback %r from %s", output, flask.request.remote_addr)
+            LOG.warning(
+                "refused an unknown callback %r from %s",
+                str(output)[:120],  # forged: keep the log line short
+                flask.request.remote_addr,
+            )
             flask.abort(
-                flask.make_response(flask.jsonify(error=f"unknown callback {output!r}"), 403)
+                flask.make_response(
+                    flask.jsonify(error=f"unknown callback {str(output)[:120]!r}"), 403
+                )
             )
         for component in callback_components(callback, output):
             permission = permission_of(component)
