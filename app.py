@@ -18,7 +18,7 @@ import diskcache
 import flask
 
 from access.auth import current_role, init_auth
-from access.guard import init_guard, refuse, require
+from access.guard import init_guard, readable_run, refuse, require
 from access.roles import EXPORT, LIBRARY, RAW, RUN, STAFF_LAYERS, allows
 from access.users import default_db_path as default_user_db
 from data.city import DEFAULT_CITY
@@ -257,12 +257,8 @@ def _register_scenario_routes(server: flask.Flask) -> None:
     """Exports of stored runs: NetCDF as stored, CSV, GeoJSON cells, the one-page brief."""
 
     def readable(scenario_id: str):
-        """The run's record if the role may see it (a published run, or LIBRARY); else 403."""
-        store = open_store(server.config["MADINA_SCENARIO_DB"])
-        record = store.get(scenario_id)  # ScenarioStoreError -> 404 below
-        if record.published_at is None:
-            require(LIBRARY, f"the unpublished scenario {scenario_id}")
-        return record
+        # ScenarioStoreError -> 404 below; a run the role may not see -> 403
+        return readable_run(open_store(server.config["MADINA_SCENARIO_DB"]), scenario_id)
 
     def finished(scenario_id: str):
         store = open_store(server.config["MADINA_SCENARIO_DB"])

@@ -19,7 +19,7 @@ from dash._utils import split_callback_id
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from access.auth import current_role, current_username
-from access.roles import allows, least_role
+from access.roles import LIBRARY, allows, least_role
 
 LOG = logging.getLogger("madina.access")
 CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads and sends back as X-CSRFToken
@@ -45,6 +45,18 @@ def require(permission: str, what: str) -> None:
     """Refuse (403, logged) unless the current role holds ``permission``."""
     if not allows(current_role(), permission):
         refuse(permission, what)
+
+
+def readable_run(store, scenario_id: str):
+    """A stored run's record if the current role may see it, else 403 (logged).
+
+    Published runs are everyone's; the others need LIBRARY. A public page only lists the
+    published ones, so asking for another is a forged request. ``store``: a `ScenarioStore`.
+    """
+    record = store.get(str(scenario_id))
+    if record.published_at is None:
+        require(LIBRARY, f"the unpublished scenario {scenario_id}")
+    return record
 
 
 def requires(permission: str, what: str) -> Callable:

@@ -5,12 +5,14 @@ Layout only (no callbacks): counts come from `data.lamp_day`, detected from the 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from dash import html
 
-from data.city import City
-from data.lamp_day import DAY_BURNER, OUT, LampDay
+from data.city import City, load_city
+from data.lamp_day import DAY_BURNER, OUT, LampDay, lamp_day
 
 
 def fault_summary(city: City, day: LampDay) -> pd.DataFrame:
@@ -35,9 +37,15 @@ def fault_summary(city: City, day: LampDay) -> pd.DataFrame:
     return table.sort_values(["out", "day_burners"], ascending=False, ignore_index=True)
 
 
-def alerts_panel(city: City, day: LampDay, *, top: int = 5) -> html.Details:
+@functools.lru_cache(maxsize=4)
+def district_faults(city: str, day: str) -> pd.DataFrame:
+    """`fault_summary` of ``city`` on ``day``, once per process (every staff page shows it)."""
+    return fault_summary(load_city(city), lamp_day(city, day))
+
+
+def alerts_panel(city: str, day: str, *, top: int = 5) -> html.Details:
     """The "Alerts" section: city totals, then the ``top`` districts with the most faults."""
-    table = fault_summary(city, day)
+    table = district_faults(city, day)
     out, burners = int(table["out"].sum()), int(table["day_burners"].sum())
     rows = [
         html.Tr(
@@ -52,7 +60,7 @@ def alerts_panel(city: City, day: LampDay, *, top: int = 5) -> html.Details:
     ]
     return html.Details(
         [
-            html.Summary(f"Alerts on {day.day}: {out + burners:,} lamp faults"),
+            html.Summary(f"Alerts on {day}: {out + burners:,} lamp faults"),
             html.P(
                 [
                     html.B(f"{out:,}"),

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, dash_table, dcc, html
 
 from access.auth import current_role, current_username
-from access.guard import require
+from access.guard import readable_run
 from access.roles import EXPORT, LIBRARY, PUBLISH, RUN, Role, allows
 from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore, open_store
@@ -376,24 +376,13 @@ def compare_selected(selected: list[str] | None, _done, lang: str | None = None)
     return comparison(_ticked(selected), current_role(), translator(lang))
 
 
-def readable(store: ScenarioStore, scenario_id: str) -> ScenarioRecord:
-    """A run's record if the current role may see it (published, or LIBRARY); else 403.
-
-    A public page only lists published runs, so asking for another is a forged request.
-    """
-    record = store.get(str(scenario_id))
-    if record.published_at is None:
-        require(LIBRARY, f"the unpublished scenario {scenario_id}")
-    return record
-
-
 def _ticked(selected: list[str] | None) -> list[ScenarioRecord]:
     """The ticked runs' records in the order they were ticked (at most 6; gone ones skipped)."""
     store = scenario_store()
     records = []
     for scenario_id in (selected or [])[:6]:
         try:
-            records.append(readable(store, scenario_id))
+            records.append(readable_run(store, scenario_id))
         except MadinaError:
             continue  # deleted meanwhile
     return records
@@ -439,7 +428,7 @@ def offer_variables(choice: str | None, current: str | None) -> tuple:
         return [], None
     store = scenario_store()
     try:
-        record = readable(store, choice.split(":")[0])
+        record = readable_run(store, choice.split(":")[0])
         results = store.results(record.id)
     except MadinaError:
         return [], None
@@ -500,7 +489,7 @@ def show_run(choice: str | None, variable: str | None, split, selected) -> tuple
     db = str(store.path)
     try:
         for shown in filter(None, (scenario_id, against)):
-            readable(store, shown)
+            readable_run(store, shown)
         partner = _split_partner(store, scenario_id, selected) if split and not against else None
         if split and not against and partner is None:
             raise MadinaError("the split view needs a second ticked run of the same kind")
@@ -545,7 +534,7 @@ def _split_partner(store: ScenarioStore, scenario_id: str, selected) -> str | No
     kind = store.get(scenario_id).kind
     for other in selected or []:
         try:
-            record = readable(store, other)
+            record = readable_run(store, other)
         except MadinaError:
             continue
         if other != scenario_id and record.kind == kind and record.status == "done":

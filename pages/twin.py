@@ -272,7 +272,7 @@ def layout(**query: str) -> html.Div:
             html.Aside(
                 [
                     *(
-                        [alerts_panel(city, lamp_day(city_name, day))]
+                        [alerts_panel(city_name, day)]
                         if allows(role, STAFF_LAYERS)  # with the lamp faults layer
                         else []
                     ),
