@@ -17,7 +17,7 @@ import dash
 import diskcache
 import flask
 
-from access.auth import current_role, init_auth
+from access.auth import current_role, current_username, init_auth
 from access.guard import init_guard, readable_run, refuse, require
 from access.roles import EXPORT, LIBRARY, RAW, RUN, STAFF_LAYERS, allows
 from access.users import default_db_path as default_user_db
@@ -40,6 +40,8 @@ from simulation.compare import CompareError
 from simulation.exports import brief_html, cells_geojson, results_csv
 from simulation.lighting_plans import playback_request
 from simulation.traffic_scenarios import TrafficScenario
+from simulation.video import VideoError
+from simulation.video_jobs import VideoJobs, videos_dir
 
 HERE = Path(__file__).resolve().parent
 DECK_SCRIPT_URL = "/vendor/deck.gl.js"
@@ -254,7 +256,7 @@ def _register_routes(server: flask.Flask) -> None:
 
 
 def _register_scenario_routes(server: flask.Flask) -> None:
-    """Exports of stored runs: NetCDF as stored, CSV, GeoJSON cells, the one-page brief."""
+    """Exports of stored runs (NetCDF, CSV, GeoJSON cells, the brief) and video files."""
 
     def readable(scenario_id: str):
         # ScenarioStoreError -> 404 below; a run the role may not see -> 403
@@ -336,6 +338,27 @@ def _register_scenario_routes(server: flask.Flask) -> None:
             return _error(404, str(err))
         except CompareError as err:
             return _error(409, str(err))
+
+    @server.get("/api/videos/<job_id>/<fmt>")
+    def video_file(job_id: str, fmt: str) -> flask.Response:
+        """A finished video export (``mp4`` or ``gif``), for the account that asked for it."""
+        require(LIBRARY, "video exports")
+        jobs = VideoJobs(videos_dir(server.config["MADINA_SCENARIO_DB"]))
+        try:
+            job = jobs.get(job_id)
+            if job.owner != current_username():  # someone else's: as if there were none
+                raise VideoError(f"no video job {job_id!r}")
+            path = jobs.file(job_id, fmt)
+        except MadinaError as err:
+            return _error(404, str(err))
+        if path is None:
+            return _error(409, f"video job {job_id} has no {fmt}: still rendering, or failed")
+        return flask.send_file(
+            path,
+            mimetype="video/mp4" if fmt == "mp4" else "image/gif",
+            as_attachment=True,
+            download_name=path.name,
+        )
 
 
 def _error(status: int, message: str) -> flask.Response:

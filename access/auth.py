@@ -17,6 +17,7 @@ import flask
 import flask_login
 from flask_wtf.csrf import generate_csrf
 
+from access.passes import HEADER, read_pass
 from access.roles import Role
 from access.users import User, open_users
 
@@ -82,6 +83,19 @@ def init_auth(server: flask.Flask, *, user_db: str, session_hours: float | None 
         if user is None or session_id(user) != account_id:
             return None  # removed, or its password or role changed since this login
         return Account(user)
+
+    @server.before_request
+    def log_in_render_pass() -> None:
+        """Log in a request with a render pass (`access.passes`) as the account it names.
+
+        Only while that account is still as signed. The server's own renderer sends it; its
+        session becomes a login.
+        """
+        claims = read_pass(server.config["SECRET_KEY"], flask.request.headers.get(HEADER))
+        account = load_account("|".join(claims)) if claims else None
+        if account is not None:
+            flask_login.login_user(account)
+            flask.session.setdefault("login_at", time.time())
 
     @server.before_request
     def end_expired_session() -> None:

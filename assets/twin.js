@@ -593,6 +593,40 @@
     return out.toDataURL("image/png");
   }
 
+  /* True once the hexagons show ``frame`` with their columns in (both maps' in a split view). */
+  function hexShows(frame) {
+    const h = state.hex;
+    if (!h || !h.blob || !h.base || h.frame !== frame) return false;
+    const split = window.madinaSplit && window.madinaSplit.split;
+    return !h.manifest.split || Boolean(split && split.open && split.blob);
+  }
+
+  /* Resolves once every map has drawn a fresh frame: what a screenshot then films. */
+  function drawn() {
+    const waits = [captureFrame(state.deck, (fn) => { state.capture = fn; })];
+    const split = window.madinaSplit && window.madinaSplit.split;
+    if (split && split.open) waits.push(captureFrame(split.deck, (fn) => { split.capture = fn; }));
+    return Promise.all(waits).then(() => true);
+  }
+
+  /* The query of a link to this view (layers, camera, the library's mapped run, its variable
+   * and split partner); the time is the caller's to add. */
+  function viewQuery(layers, mapped, variable) {
+    const v = state.viewState || {};
+    const round = (x, digits) => Number(x || 0).toFixed(digits);
+    const params = new URLSearchParams();
+    params.set("layers", (layers || []).join(","));
+    if (v.longitude !== undefined) {
+      params.set("view", [round(v.longitude, 5), round(v.latitude, 5), round(v.zoom, 2),
+                          round(v.pitch, 1), round(v.bearing, 1)].join(","));
+    }
+    if (mapped) params.set("scenario", mapped);
+    if (mapped && variable) params.set("variable", variable);
+    const split = state.hex && state.hex.manifest.split;
+    if (mapped && split && split.id) params.set("split", split.id);
+    return params;
+  }
+
   /* ``figure`` with its playback cursor (its first shape, pages.charts) at ``frame``. */
   function withCursor(figure, frame) {
     const shapes = (figure.layout.shapes || []).map((shape, i) => (i === 0 ? Object.assign({}, shape, {x0: frame, x1: frame}) : shape));
@@ -601,7 +635,7 @@
 
   window.madinaTwin = {
     state, mount, load, redraw, screenPosition, findPickable, fieldValue, project, hexResFor,
-    typed, formatNumber, ensureLayers, hexColor, HEX_ALPHA, snapshot,
+    typed, formatNumber, ensureLayers, hexColor, HEX_ALPHA, snapshot, hexShows, drawn, viewQuery,
   };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -654,16 +688,7 @@
       },
       /* A link to this view: layers, camera, the library's mapped run and variable, time. */
       shareLink: function (_clicks, layers, mapped, variable) {
-        const v = state.viewState || {};
-        const round = (x, digits) => Number(x || 0).toFixed(digits);
-        const params = new URLSearchParams();
-        params.set("layers", (layers || []).join(","));
-        if (v.longitude !== undefined) {
-          params.set("view", [round(v.longitude, 5), round(v.latitude, 5), round(v.zoom, 2),
-                              round(v.pitch, 1), round(v.bearing, 1)].join(","));
-        }
-        if (mapped) params.set("scenario", mapped);
-        if (mapped && variable) params.set("variable", variable);
+        const params = viewQuery(layers, mapped, variable);
         const clock = window.madinaTime && window.madinaTime.time.t;
         if (clock !== null && clock !== undefined) {
           params.set("t", new Date(clock).toISOString().replace(".000Z", "Z"));
@@ -671,6 +696,11 @@
         const url = `${window.location.origin}${window.location.pathname}?${params.toString()}`;
         window.history.replaceState(null, "", url);
         return url;
+      },
+      /* What a video export films: this view's link query (the frames are chosen apart). */
+      videoView: function (clicks, layers, mapped, variable) {
+        if (!clicks) return window.dash_clientside.no_update;
+        return {query: viewQuery(layers, mapped, variable).toString(), clicks};
       },
       /* Download the current view as a PNG. */
       savePng: function (clicks) {

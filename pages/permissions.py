@@ -7,7 +7,7 @@ An id that matches no entry is refused, so a new control is closed until classif
 
 from __future__ import annotations
 
-from access.roles import PUBLISH, RUN, STAFF_LAYERS, VIEW
+from access.roles import LIBRARY, PUBLISH, RUN, STAFF_LAYERS, VIEW
 
 # Component id (or id prefix ending in "-" or "_") -> permission; the longest match wins.
 COMPONENTS: dict[str, str] = {
@@ -41,6 +41,7 @@ COMPONENTS: dict[str, str] = {
     "sc-withdraw": PUBLISH,
     "sc-decision": PUBLISH,
     "sc-publish-status": PUBLISH,
+    "vx-": LIBRARY,  # the library's video export (rendered on the server: staff only)
 }
 
 # Layers anyone may see: the city's public space and aggregates. The utility networks,

@@ -23,6 +23,7 @@ from layers.run_playback import packed_stored_run
 from pages.charts import cursor_shape
 from pages.i18n import translator
 from pages.share import SharedView
+from pages.video_export import video_controls
 from simulation.compare import kpi_table
 from simulation.runs import execute, submit
 from simulation.scenario_kinds import KINDS
@@ -149,7 +150,7 @@ def library_panel(
                             "value": "split",
                         }
                     ],
-                    value=[],
+                    value=["split"] if shared.split else [],
                     id="sc-split",
                 ),
                 dcc.Slider(0, 1, 1, value=0, id="sc-frame", marks=None, updatemode="drag"),
@@ -159,6 +160,7 @@ def library_panel(
                     id="sc-chart", config={"displayModeBar": False}, style={"height": "200px"}
                 ),
                 dcc.Store(id="sc-series"),
+                *([video_controls(t)] if staff else []),
             ],
             id="sc-map-controls",
         ),
@@ -506,6 +508,7 @@ def show_run(choice: str | None, variable: str | None, split, selected) -> tuple
         manifest["blobUrl"] = _map_url(scenario_id, variable, scale_with=partner)
         right = packed_stored_run(db, partner, variable, None, scenario_id)
         manifest["split"] = {
+            "id": partner,
             "left": store.get(scenario_id).name,
             "right": store.get(partner).name,
             "manifest": {

@@ -1,7 +1,8 @@
 """Shareable links to a view of the twin: scenario, layers, camera and time in the URL's query.
 
-``/?scenario=<id>[:<reference id>]&variable=<name>&layers=a,b&view=lon,lat,zoom,pitch,bearing
-&t=<UTC ISO time>`` opens the page as it was shared. Everything in a link is untrusted: each
+``/?scenario=<id>[:<reference id>]&variable=<name>&split=<id>&layers=a,b
+&view=lon,lat,zoom,pitch,bearing&t=<UTC ISO time>`` opens the page as it was shared (``split``:
+a second run on a second map). Everything in a link is untrusted: each
 parameter is checked, a bad one is named on the page and left out, and the rest still applies.
 """
 
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 SCENARIO = re.compile(r"^[0-9a-f]{12}(:[0-9a-f]{12})?$")
+RUN_ID = re.compile(r"^[0-9a-f]{12}$")
 VARIABLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 VIEW_RANGES = (  # lon, lat, zoom, pitch, bearing
     ("longitude", -180.0, 180.0),
@@ -30,20 +32,25 @@ class SharedView:
     view: dict | None = None  # center [lon, lat], zoom, pitch, bearing
     scenario: str | None = None  # "<id>" or "<id>:<reference id>"
     variable: str | None = None
+    split: str | None = None  # a run of the same kind on a second map
     time_ms: int | None = None  # UTC, ms since 1970
     problems: tuple[str, ...] = field(default=())
 
     @property
     def scenario_ids(self) -> list[str]:
-        """The runs to tick in the library: the reference first (as the library compares)."""
-        return self.scenario.split(":")[::-1] if self.scenario else []
+        """The runs to tick in the library: the reference first (as the library compares).
+
+        Then the split view's second run.
+        """
+        ticked = self.scenario.split(":")[::-1] if self.scenario else []
+        return ticked + [self.split] if self.split and self.split not in ticked else ticked
 
 
 def parse_shared_view(query: dict[str, str], known_layers: list[str]) -> SharedView:
     """The view a link's query describes; bad parameters are named in ``problems``."""
     problems = []
     values: dict = {}
-    unknown = sorted(set(query) - {"layers", "view", "scenario", "variable", "t"})
+    unknown = sorted(set(query) - {"layers", "view", "scenario", "variable", "split", "t"})
     if unknown:
         problems.append(f"unknown link parameter(s) {unknown}")
     if "layers" in query:
@@ -73,6 +80,14 @@ def parse_shared_view(query: dict[str, str], known_layers: list[str]) -> SharedV
             values["variable"] = str(query["variable"])
         else:
             problems.append(f"variable {str(query['variable'])[:40]!r} is not a variable name")
+    if "split" in query:
+        if not RUN_ID.match(str(query["split"])):
+            shown = str(query["split"])[:40]
+            problems.append(f"split {shown!r} is not a scenario id (12 hex digits)")
+        elif ":" in values.get("scenario", ":"):
+            problems.append("split needs one scenario on the map, not a difference or none")
+        else:
+            values["split"] = str(query["split"])
     if "t" in query:
         moment = _time_ms(str(query["t"]))
         if moment is None:

@@ -221,10 +221,12 @@ def _sources(city_meta: dict, t=str) -> html.Div:
 def layout(**query: str) -> html.Div:
     """Page layout for the configured city (built per request; data loading is cached).
 
-    ``query``: a shared link's view (`pages.share`): layers, camera, scenario, time; and
-    ``lang`` (en, fr, ar; default: the browser's).
+    ``query``: a shared link's view (`pages.share`): layers, camera, scenario, time;
+    ``lang`` (en, fr, ar; default: the browser's); ``present=1``: the presentation view (the
+    map alone, with legends and the run's figures over it: what a video export films).
     """
     language = pick_language(query.pop("lang", None))
+    present = query.pop("present", None) == "1"
     t = translator(language.code)
     city_name = _city_name()
     city = load_city(city_name)
@@ -305,6 +307,7 @@ def layout(**query: str) -> html.Div:
             html.Main(
                 [
                     html.Div(id="twin-map", className="twin-map"),
+                    *([_present_overlay(city.meta.get("title", city_name.title()))] * present),
                     html.Div(id="twin-status", className="twin-status", children=t("Loading…")),
                     # the twin's one time control, built by assets/timebar.js
                     html.Div(
@@ -342,10 +345,26 @@ def layout(**query: str) -> html.Div:
             dcc.Store(id="hex-view", data={"res": None}),
             dcc.Store(id="twin-lang", data=language.code),
         ],
-        className="twin-page",
+        className="twin-page presenting" if present else "twin-page",
         lang=language.code,
         dir=language.direction,
         **{"data-role": role.value, "data-lang": language.code},
+    )
+
+
+def _present_overlay(title: str) -> html.Div:
+    """The presentation view's caption: the city, the run's figures, the legend.
+
+    assets/present.js mirrors the figures and legend from the (hidden) sidebar.
+    """
+    return html.Div(
+        [
+            html.Div(f"{title} · Madina Twin", className="present-title"),
+            html.Div(className="present-figures"),
+            html.Div(className="present-legends"),
+        ],
+        id="present-overlay",
+        className="present-overlay",
     )
 
 

@@ -2,6 +2,7 @@
 
     python -m simulation run plan.yaml [--db PATH] [--author NAME]
     python -m simulation list [--db PATH]
+    python -m simulation export-video <scenario> [--from 18:00] [--to 23:00] [--fps 4] [...]
 
 A plan (YAML or JSON) names its city and lists scenarios, each a ``kind``, a ``name`` and its
 ``params`` (the fields of that kind; see README). The whole plan is validated before the first
@@ -128,7 +129,25 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("plan", type=Path, help="plan file (.yaml, .yml or .json)")
     run.add_argument("--author", help="recorded author (default: the plan's, else your login)")
     listing = commands.add_parser("list", help="list the stored scenarios")
-    for sub in (run, listing):
+    video = commands.add_parser(
+        "export-video",
+        help="film a stored run's time-lapse to MP4 (H.264) and GIF",
+        description="Film a stored run's time-lapse, as the twin draws it, to MP4 and GIF.",
+    )
+    video.add_argument("scenario", help="the stored run's id (see `list`)")
+    video.add_argument("--from", dest="start", help="first frame: number, HH:MM or local "
+                       "date-time (default: the first)")  # fmt: skip
+    video.add_argument("--to", dest="end", help="last frame, as --from (default: the last)")
+    video.add_argument("--fps", type=float, default=4.0, help="frames per second (default 4)")
+    video.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    video.add_argument("--variable", help="the variable to map (default: the kind's main one)")
+    video.add_argument("--against", help="a reference run: film the difference")
+    video.add_argument("--split", help="a second run of the same kind on a second map")
+    video.add_argument("--layers", help="layers to show, e.g. districts,roads (default: the "
+                       "page's; each layer costs render time)")  # fmt: skip
+    video.add_argument("--view", help="camera: longitude,latitude,zoom,pitch,bearing")
+    video.add_argument("--out", default=".", help="folder for the files (default: here)")
+    for sub in (run, listing, video):
         sub.add_argument(
             "--db", type=Path, default=None, help=f"scenario database (default {default_db_path()})"
         )
@@ -136,6 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     store = ScenarioStore(args.db)
     if args.command == "list":
         list_records(store)
+        return 0
+    if args.command == "export-video":
+        from simulation.video_cli import export_from_cli
+
+        try:
+            made = export_from_cli(args, store)
+        except MadinaError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"  {made.mp4}\n  {made.gif}")
+        print(f"  {made.frames} frames, {made.seconds:.1f} s of video; twin page "
+              f"{made.page_s:.1f} s, filming {made.film_s / made.frames:.2f} s and encoding "
+              f"{made.encode_s / made.frames:.2f} s per frame")  # fmt: skip
         return 0
     try:
         failed = run_plan(args.plan, store, args.author)

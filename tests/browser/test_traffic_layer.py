@@ -64,7 +64,8 @@ def test_the_traffic_layer_plays_the_day_with_trips_and_a_legend(twin_page, map_
 
     # paused, the vehicles rest at half past; playing, they drive and the hours advance
     assert twin_page.evaluate("madinaTraffic.traffic.clock") == 3 * 3600 + 1800
-    twin_page.locator("#tb-speed").select_option("10000")  # an hour in 0.36 s: slow software frames still see it
+    # x10,000: an hour in 0.36 s, so slow software-rendered frames still see the hour change
+    twin_page.locator("#tb-speed").select_option("10000")
     twin_page.evaluate("document.getElementById('tb-play').click()")
     twin_page.wait_for_function("madinaTraffic.traffic.playing && madinaTraffic.traffic.animating")
     twin_page.wait_for_function(
