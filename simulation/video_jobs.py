@@ -69,8 +69,9 @@ class VideoJobs:
 
     def get(self, job_id: str) -> VideoJob:
         """The job ``job_id``; `VideoError` naming it if there is no such job."""
+        folder = self.folder(job_id)
         try:
-            record = json.loads((self.folder(job_id) / "job.json").read_text(encoding="utf-8"))
+            record = json.loads((folder / "job.json").read_text(encoding="utf-8"))
             return VideoJob(**{**record, "spec": VideoSpec(**record["spec"])})
         except (OSError, ValueError, TypeError, KeyError):
             raise VideoError(f"no video job {str(job_id)[:40]!r}") from None

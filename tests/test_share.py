@@ -43,3 +43,16 @@ def test_a_forged_link_names_each_bad_part_and_keeps_the_rest():
     assert shared.layers == ("roads",)
     assert shared.view is None and shared.scenario is None and shared.time_ms is None
     assert parse_shared_view({}, LAYERS).layers is None  # no link: the page's defaults
+
+
+def test_a_split_view_link_ticks_both_runs_and_needs_one_mapped_run():
+    shared = parse_shared_view({"scenario": "0123456789ab", "split": "ba9876543210"}, LAYERS)
+    assert shared.problems == () and shared.split == "ba9876543210"
+    assert shared.scenario_ids == ["0123456789ab", "ba9876543210"]
+    for query, named in [
+        ({"scenario": "0123456789ab", "split": "nope"}, "split 'nope' is not a scenario id"),
+        ({"scenario": "0123456789ab:ba9876543210", "split": "abcdefabcdef"}, "split needs one"),
+        ({"split": "abcdefabcdef"}, "split needs one scenario on the map"),
+    ]:
+        shared = parse_shared_view(query, LAYERS)
+        assert named in " | ".join(shared.problems) and shared.split is None, query
