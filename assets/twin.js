@@ -700,7 +700,9 @@
       /* What a video export films: this view's link query (the frames are chosen apart). */
       videoView: function (clicks, layers, mapped, variable) {
         if (!clicks) return window.dash_clientside.no_update;
-        return {query: viewQuery(layers, mapped, variable).toString(), clicks};
+        const map = document.getElementById("twin-map");
+        return {query: viewQuery(layers, mapped, variable).toString(), clicks,
+                shown: map ? [map.clientWidth, map.clientHeight] : null};
       },
       /* Download the current view as a PNG. */
       savePng: function (clicks) {

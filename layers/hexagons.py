@@ -28,6 +28,7 @@ from layers.spec import deck_json
 
 LAYER_ID = "hexagons"
 N_CLASSES = 6
+ZERO_COLOR = (190, 190, 190)  # "none": a class of its own when zeros would swallow one
 # Sequential, colour-blind safe (viridis, 6 classes), dark = low, yellow = high.
 PALETTE = (
     (68, 1, 84),
@@ -78,10 +79,20 @@ def variable_options() -> list[dict]:
 
 
 def quantile_classes(values: np.ndarray, unit: str) -> tuple[list[float], list[dict]]:
-    """Quantile class breaks (upper bounds) over all finite values, and their legend rows."""
+    """Quantile class breaks (upper bounds) over all finite values, and their legend rows.
+
+    Non-negative values that are 0 often enough to fill a class (an outage's customers off
+    outside its hours) get a grey class of their own, and the quantiles are taken over the
+    others: else "0 – 622" would be one class and no cell would change colour.
+    """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return [], []
+    zeros = finite == 0
+    if finite.min() >= 0 and zeros.mean() >= 1 / N_CLASSES and not zeros.all():
+        uppers, legend = quantile_classes(finite[~zeros], unit)
+        zero = {"label": f"0 {unit}".strip(), "color": [*ZERO_COLOR, 255]}
+        return [0.0, *uppers], [zero, *legend]
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, N_CLASSES + 1)))
     if edges.size == 1:
         edges = np.array([edges[0], edges[0]])

@@ -21,7 +21,7 @@ from access.passes import HEADER, SCHEME, issue_pass
 from access.users import open_users
 from data.errors import MadinaError
 from data.scenario_store import open_store
-from simulation.video import VideoError, VideoSpec, export_video, size_of
+from simulation.video import VideoError, VideoSpec, export_video, rescaled_view, size_of
 from simulation.video_jobs import VideoJobs, videos_dir
 
 FPS_CHOICES = (1, 2, 4, 8, 12, 24)
@@ -156,7 +156,11 @@ def start_export(view: dict | None, frames: list | None, fps, size: str | None) 
             raise VideoError(f"unknown size {str(size)[:20]!r}; choose one of {', '.join(SIZES)}")
         width, height = size_of(size)
         first, last = (int(k) for k in (frames or [0, 0]))
-        spec = VideoSpec(view=view["query"], first=first, last=last, fps=fps, width=width,
+        shown = view.get("shown")
+        query = view["query"]
+        if isinstance(shown, list) and len(shown) == 2 and all(isinstance(v, int) for v in shown):
+            query = rescaled_view(query, (shown[0], shown[1]), (width, height))  # as on screen
+        spec = VideoSpec(view=query, first=first, last=last, fps=fps, width=width,
                          height=height)  # fmt: skip
         name = store.get(mapped.split(":")[0]).name
         base_url = os.environ.get(RENDER_URL_ENV) or flask.request.host_url

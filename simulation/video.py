@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import imageio_ffmpeg
 import numpy as np
@@ -120,6 +120,24 @@ def size_of(text: str) -> tuple[int, int]:
     if not match:
         raise VideoError(f"size {str(text)[:20]!r} must be WIDTHxHEIGHT, e.g. 1280x720")
     return int(match[1]), int(match[2])
+
+
+def rescaled_view(query: str, shown: tuple[int, int], size: tuple[int, int]) -> str:
+    """``query`` with its camera zoomed so a ``size`` frame covers what ``shown`` pixels did.
+
+    Sizes are (width, height). A query without a camera (``view``) is returned as it is.
+    """
+    params = parse_qs(query, keep_blank_values=True)
+    parts = (params.get("view") or [""])[0].split(",")
+    if len(parts) != 5 or min(shown) <= 0:
+        return query
+    try:
+        zoom = float(parts[2]) + math.log2(min(size[0] / shown[0], size[1] / shown[1]))
+    except ValueError:
+        return query  # the page names a bad view itself
+    parts[2] = f"{min(22.0, max(0.0, zoom)):.2f}"
+    params["view"] = [",".join(parts)]
+    return urlencode(params, doseq=True)
 
 
 def film(

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import numpy as np
 import pytest
@@ -90,7 +90,7 @@ class PageLog:
 
 def log_in_page(page, live_server: str, username: str, target: str = "/") -> None:
     """Log in through the login form, landing on ``target``."""
-    page.goto(f"{live_server}/login?next={target}")
+    page.goto(f"{live_server}/login?next={quote(target, safe='')}")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#login-submit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from urllib.parse import parse_qs
 
 import h3
 import imageio_ffmpeg
@@ -193,3 +194,15 @@ def test_the_cli_refuses_a_bad_request_before_serving_anything(app, city_name, t
         assert main(argv) == 2, extra
         assert named in capsys.readouterr().err, extra
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_smaller_frame_zooms_out_to_keep_what_the_map_showed():
+    from simulation.video import rescaled_view
+
+    query = f"scenario={RUN}&view=-7.6,33.58,14,45,0&layers=roads"
+    half = parse_qs(rescaled_view(query, (1280, 720), (640, 360)))
+    assert half["view"] == ["-7.6,33.58,13.00,45,0"] and half["layers"] == ["roads"]
+    # a wider frame than the map: the map's height is what must fit
+    wide = parse_qs(rescaled_view(query, (800, 800), (1600, 900)))["view"][0]
+    assert wide.split(",")[2] == f"{14 + math.log2(900 / 800):.2f}"
+    assert rescaled_view(f"scenario={RUN}", (800, 600), (640, 360)) == f"scenario={RUN}"
