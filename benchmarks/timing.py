@@ -6,6 +6,10 @@ from __future__ import annotations
 import statistics
 import time
 
+# Debian's Chromium, headless, drawing with SwiftShader (software WebGL), as the browser tests
+# and the video export do.
+from simulation.video import CHROMIUM_ARGS  # noqa: F401 (the browser benchmarks import it here)
+
 
 def timed(fn, repeat: int) -> tuple[float, object]:
     """Median seconds over ``repeat`` calls of ``fn()`` and the last call's result."""
@@ -17,14 +21,6 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(runs), out
 
 
-# Debian's Chromium, headless, drawing with SwiftShader (software WebGL), as the browser tests do.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 # As functions: Playwright evaluates a plain string with eval, which the twin's CSP refuses.
 READY = (
     "() => window.madinaTwin && madinaTwin.state.ready && madinaTwin.state.firstRenderMs !== null"

@@ -10,26 +10,15 @@ import io
 import logging
 import os
 import threading
-from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
+from simulation.video import CHROMIUM, CHROMIUM_ARGS  # the server's renderer runs the same
 from tests.conftest import PASSWORD
 
-CHROMIUM = Path(os.environ.get("MADINA_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 READY = (
     "window.madinaTwin && window.madinaTwin.state.ready "
