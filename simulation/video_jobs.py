@@ -10,12 +10,14 @@ import json
 import os
 import re
 import secrets
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from simulation.video import VideoError, VideoSpec
 
 JOB_ID = re.compile(r"^[0-9a-f]{16}$")
+KEEP_DAYS = 7  # a job's folder (request and files) is removed a week after it was asked for
 STEM = re.compile(r"[^A-Za-z0-9._-]+")
 FORMATS = ("mp4", "gif")
 
@@ -51,7 +53,11 @@ class VideoJobs:
         self.root = Path(root)
 
     def create(self, spec: VideoSpec, *, owner: str, base_url: str, name: str) -> VideoJob:
-        """Record a new job (its folder and request); returns it with its random id."""
+        """Record a new job (its folder and request); returns it with its random id.
+
+        Jobs older than `KEEP_DAYS` are removed first.
+        """
+        self.prune()
         job = VideoJob(
             id=secrets.token_hex(8),
             owner=owner,
@@ -66,6 +72,22 @@ class VideoJobs:
         partial.write_text(json.dumps(asdict(job)), encoding="utf-8")
         os.replace(partial, folder / "job.json")
         return job
+
+    def prune(self, now: dt.datetime | None = None) -> list[str]:
+        """Remove the jobs asked for more than `KEEP_DAYS` ago; their ids."""
+        cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=KEEP_DAYS)
+        removed = []
+        for folder in self.root.glob("*") if self.root.is_dir() else ():
+            if not JOB_ID.match(folder.name):
+                continue
+            try:
+                created = dt.datetime.fromisoformat(self.get(folder.name).created_at)
+            except VideoError:
+                continue  # being written, or not ours: leave it
+            if created < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        return removed
 
     def get(self, job_id: str) -> VideoJob:
         """The job ``job_id``; `VideoError` naming it if there is no such job."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from urllib.parse import parse_qs
 
@@ -170,6 +171,14 @@ def test_jobs_keep_their_request_and_serve_only_finished_files(tmp_path):
     with pytest.raises(VideoError, match="unknown video format"):
         jobs.file(job.id, "avi")
     assert file_stem("") == "madina-timelapse"
+
+    # a week after it was asked for, a job and its files are gone; a newer one stays
+    record = jobs.folder(job.id) / "job.json"
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7, minutes=1)).isoformat()
+    record.write_text(record.read_text().replace(job.created_at, old))
+    later = jobs.create(spec, owner="salma", base_url="http://127.0.0.1:8050/", name="later")
+    assert not jobs.folder(job.id).exists() and jobs.get(later.id) == later
+    assert jobs.prune() == []
 
 
 def test_the_cli_refuses_a_bad_request_before_serving_anything(app, city_name, tmp_path, capsys):
