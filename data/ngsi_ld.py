@@ -1,0 +1,339 @@
+"""FIWARE NGSI-LD entities of the Smart Data Models (Streetlighting) to and from the city's lamps.
+
+Reads entity files in the normalized or key-values form, checks every entity whole and names
+the file, the entity and the field of any problem; an import is written atomically (a rejected
+file changes nothing). Exports the lamps and cabinets as valid entities. No network here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from data.errors import MadinaError
+
+CONTEXT = "https://smart-data-models.github.io/dataModel.Streetlighting/context.jsonld"
+FORMS = ("normalized", "keyValues")
+MAX_FILE_BYTES = 64_000_000
+MAX_DEPTH = 20  # entities are shallow; deeper JSON is refused before it is walked
+MAX_ENTITIES = 500_000
+MAX_REPORTED = 20  # problems spelled out in the message
+STATUS = ("ok", "defectiveLamp", "brokenLantern", "columnIssue")
+POWER_STATE = ("on", "off", "low", "bootingUp")
+LOCAL_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
+KINDS = ("Streetlight", "StreetlightControlCabinet", "StreetlightGroup")
+ID_PATTERN = {kind: re.compile(rf"^urn:ngsi-ld:{kind}:({LOCAL_ID})$") for kind in KINDS}
+BOUNDS_MARGIN_DEG = 0.05  # a light point may stand this far outside the city's lamps
+
+
+class NgsiError(MadinaError):
+    """Entities that cannot be read; the message names the file, the entity and the field."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+def urn(kind: str, local_id: str) -> str:
+    """The entity id of ``local_id`` as the Smart Data Models spell it."""
+    return f"urn:ngsi-ld:{kind}:{local_id}"
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def streetlight_entities(lamps: gpd.GeoDataFrame, form: str = "normalized") -> list[dict]:
+    """The lamps (`City.lamps`) as Streetlight entities, ``normalized`` or ``keyValues``."""
+    _check_form(form)
+    entities = []
+    for row in lamps.itertuples(index=False):
+        attrs = {
+            "location": ("GeoProperty", _point(row.geometry)),
+            "status": ("Property", "ok"),
+            "powerRating": ("Property", int(row.power_w)),
+            "lanternHeight": ("Property", float(row.mounting_height_m)),
+            "refStreetlightControlCabinet": (
+                "Relationship",
+                urn("StreetlightControlCabinet", row.cabinet_id),
+            ),
+            "description": ("Property", f"{row.technology} {int(row.power_w)} W"),
+        }
+        entities.append(_entity(urn("Streetlight", row.lamp_id), "Streetlight", attrs, form))
+    return entities
+
+
+def cabinet_entities(cabinets: gpd.GeoDataFrame, form: str = "normalized") -> list[dict]:
+    """The lighting cabinets (`City.cabinets`) as StreetlightControlCabinet entities.
+
+    Each cabinet's lamps form one StreetlightGroup, which the cabinet references.
+    """
+    _check_form(form)
+    entities = []
+    for row in cabinets.itertuples(index=False):
+        attrs = {
+            "location": ("GeoProperty", _point(row.geometry)),
+            "workingMode": ("Property", "automatic"),
+            "refStreetlightGroup": ("Relationship", [urn("StreetlightGroup", row.cabinet_id)]),
+            "description": ("Property", f"feeder {row.feeder_id}, {int(row.n_lamps)} lamps"),
+        }
+        kind = "StreetlightControlCabinet"
+        entities.append(_entity(urn(kind, row.cabinet_id), kind, attrs, form))
+    return entities
+
+
+def _entity(entity_id: str, kind: str, attrs: dict, form: str) -> dict:
+    entity: dict = {"id": entity_id, "type": kind}
+    for name, (nature, value) in attrs.items():
+        if form == "keyValues":
+            entity[name] = value
+        elif nature == "Relationship":
+            entity[name] = {"type": nature, "object": value}
+        else:
+            entity[name] = {"type": nature, "value": value}
+    entity["@context"] = [CONTEXT]
+    return entity
+
+
+def _point(geometry) -> dict:
+    return {"type": "Point", "coordinates": [round(geometry.x, 7), round(geometry.y, 7)]}
+
+
+def _check_form(form: str) -> None:
+    if form not in FORMS:
+        raise NgsiError(f"unknown NGSI-LD form {form!r}; known: {', '.join(FORMS)}")
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def load_entities(path: str | Path) -> list[dict]:
+    """The entities of a JSON or JSON-LD file: a list of entities, or one entity."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise NgsiError(f"{path}: the file is empty (0 bytes)")
+        if size > MAX_FILE_BYTES:
+            raise NgsiError(f"{path}: {size:,} bytes; at most {MAX_FILE_BYTES:,}")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise NgsiError(f"{path}: cannot read it ({err})") from None
+    return parse_entities(text, str(path))
+
+
+def parse_entities(text: str, source: str = "<text>") -> list[dict]:
+    """The entities of a JSON text (a list of entity objects, or one); errors name ``source``."""
+    if _depth(text) > MAX_DEPTH:
+        raise NgsiError(f"{source}: JSON nested deeper than {MAX_DEPTH} levels; not entities")
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except ValueError as err:
+        raise NgsiError(f"{source}: not valid JSON ({err})") from None
+    entities = data if isinstance(data, list) else [data]
+    if not entities:
+        raise NgsiError(f"{source}: no entity in the file")
+    if len(entities) > MAX_ENTITIES:
+        raise NgsiError(f"{source}: {len(entities):,} entities; at most {MAX_ENTITIES:,}")
+    for k, entity in enumerate(entities):
+        if not isinstance(entity, dict):
+            raise NgsiError(f"{source}: entity [{k}] is a {type(entity).__name__}, not an object")
+    return entities
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings (checked before json walks it)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def plain(entity: dict, name: str):
+    """An attribute's value in either form (None if absent).
+
+    A Property's ``value``, a Relationship's ``object``, or the key-values value; a JSON-LD
+    typed date becomes its text.
+    """
+    value = entity.get(name)
+    nature = value.get("type") if isinstance(value, dict) else None
+    if nature in ("Property", "GeoProperty", "Relationship"):
+        value = value.get("object") if nature == "Relationship" else value.get("value")
+    if isinstance(value, dict) and "@value" in value:
+        value = value["@value"]
+    return value
+
+
+def read_streetlights(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoDataFrame:
+    """Light points from Streetlight entities, every one checked; `NgsiError` lists them all.
+
+    ``bounds``: (west, south, east, north) of the city's light points; a point outside it
+    (by more than `BOUNDS_MARGIN_DEG`) is refused, and said to be swapped if (lat, lon) fits.
+    Columns: lamp_id, status, power_w (or NA), mounting_height_m (or NaN), cabinet_id (or
+    None), geometry (EPSG:4326).
+    """
+    rows, problems, seen = [], [], {}
+    for k, entity in enumerate(entities):
+        where = f"{source}: entity [{k}]"
+        if isinstance(entity.get("id"), str):
+            where += f" {entity['id'][:80]}"
+        row, errors = _streetlight(entity, bounds)
+        if row and row["lamp_id"] in seen:
+            errors.append(f"id: duplicate of entity [{seen[row['lamp_id']]}]")
+        if errors:
+            problems += [f"{where}: {e}" for e in errors]
+            continue
+        seen[row["lamp_id"]] = k
+        rows.append(row)
+    if problems:
+        shown = "\n  ".join(problems[:MAX_REPORTED])
+        extra = len(problems) - MAX_REPORTED
+        more = f"\n  ... and {extra} more" if extra > 0 else ""
+        message = f"{len(problems)} problem(s); nothing was imported:\n  {shown}{more}"
+        raise NgsiError(message, problems)
+    frame = pd.DataFrame(rows, columns=["lamp_id", "status", "power_w", "mounting_height_m",
+                                        "cabinet_id", "lon", "lat"])  # fmt: skip
+    frame["power_w"] = frame["power_w"].astype("Int32")
+    frame["mounting_height_m"] = frame["mounting_height_m"].astype(float)
+    geometry = shapely.points(frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
+    errors = []
+    if entity.get("type") != "Streetlight":
+        return None, [f"type: {str(entity.get('type'))[:40]!r}, not 'Streetlight'"]
+    entity_id = entity.get("id")
+    match = ID_PATTERN["Streetlight"].match(entity_id) if isinstance(entity_id, str) else None
+    if not match:
+        return None, ["id: not urn:ngsi-ld:Streetlight:<id> (letters, digits, . _ : -)"]
+    lon_lat = _location(plain(entity, "location"), bounds, errors)
+    status = plain(entity, "status")
+    if status not in STATUS:
+        errors.append(f"status: {_shown(status)} is not one of {', '.join(STATUS)}")
+    power = _number(entity, "powerRating", 0, 2_000, errors, unit="W")
+    height = _number(entity, "lanternHeight", 0, 40, errors, unit="m")
+    if height is None and "laternHeight" in entity:  # the models' older spelling
+        height = _number(entity, "laternHeight", 0, 40, errors, unit="m")
+    cabinet = plain(entity, "refStreetlightControlCabinet")
+    cabinet_id = None
+    if cabinet is not None:
+        pattern = ID_PATTERN["StreetlightControlCabinet"]
+        found = pattern.match(cabinet) if isinstance(cabinet, str) else None
+        if not found:
+            errors.append(
+                "refStreetlightControlCabinet: not urn:ngsi-ld:StreetlightControlCabinet:<id>"
+            )
+        else:
+            cabinet_id = found[1]
+    if errors or lon_lat is None:
+        return None, errors
+    return {"lamp_id": match[1], "status": status, "power_w": power, "mounting_height_m": height,
+            "cabinet_id": cabinet_id, "lon": lon_lat[0], "lat": lon_lat[1]}, []  # fmt: skip
+
+
+def _location(value, bounds: tuple, errors: list[str]) -> tuple[float, float] | None:
+    if not isinstance(value, dict) or value.get("type") != "Point":
+        errors.append("location: not a GeoJSON Point")
+        return None
+    coords = value.get("coordinates")
+    if (
+        not isinstance(coords, list)
+        or len(coords) not in (2, 3)
+        or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)
+        or not all(math.isfinite(c) for c in coords)
+    ):
+        errors.append(f"location: coordinates {_shown(coords)} are not [longitude, latitude]")
+        return None
+    lon, lat = float(coords[0]), float(coords[1])
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        errors.append(f"location: ({lon:g}, {lat:g}) is not a longitude and latitude")
+        return None
+    margin = BOUNDS_MARGIN_DEG
+    west, south, east, north = (
+        bounds[0] - margin,
+        bounds[1] - margin,
+        bounds[2] + margin,
+        bounds[3] + margin,
+    )
+    if not (west <= lon <= east and south <= lat <= north):
+        swapped = west <= lat <= east and south <= lon <= north
+        hint = "; latitude and longitude look swapped" if swapped else ""
+        errors.append(f"location: ({lon:g}, {lat:g}) is outside the city{hint}")
+        return None
+    return lon, lat
+
+
+def _number(entity: dict, name: str, low: float, high: float, errors: list[str], *, unit: str):
+    value = plain(entity, name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors.append(f"{name}: {_shown(value)} is not a number")
+        return None
+    if not low < value <= high:
+        errors.append(f"{name}: {value:g} {unit} is outside {low:g}-{high:g} {unit}")
+        return None
+    return value
+
+
+def _shown(value) -> str:
+    return repr(value)[:40]
+
+
+def write_geoparquet(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write ``frame`` to ``path`` as GeoParquet, atomically.
+
+    A temporary file in the same folder is written, read back and checked, then renamed over
+    ``path``. A failure leaves ``path`` as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".parquet",
+                                         dir=path.parent)  # fmt: skip
+    os.close(handle)
+    try:
+        frame.to_parquet(temporary, index=False)
+        back = gpd.read_parquet(temporary)
+        if len(back) != len(frame) or back.crs != frame.crs:
+            raise NgsiError(f"{path}: the written file does not read back as written")
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+def import_streetlights(path: str | Path, bounds: tuple, store: str | Path) -> gpd.GeoDataFrame:
+    """Read, check and store the Streetlight entities of ``path`` as GeoParquet at ``store``.
+
+    All or nothing: any problem raises `NgsiError` (naming file, entity, field) and ``store``
+    keeps what it held.
+    """
+    lights = read_streetlights(load_entities(path), str(path), bounds)
+    write_geoparquet(lights, store)
+    return lights
