@@ -42,6 +42,17 @@ class NgsiError(MadinaError):
         self.problems = problems or [message]
 
 
+def refuse(problems: list[str], prefix: str = "", error: type = NgsiError) -> None:
+    """Raise ``error`` listing the ``problems`` (the first `MAX_REPORTED`), if there are any."""
+    if not problems:
+        return
+    shown = "\n  ".join(problems[:MAX_REPORTED])
+    extra = len(problems) - MAX_REPORTED
+    more = f"\n  ... and {extra} more" if extra > 0 else ""
+    message = f"{prefix}{len(problems)} problem(s); nothing was imported:\n  {shown}{more}"
+    raise error(message, problems)
+
+
 def urn(kind: str, local_id: str) -> str:
     """The entity id of ``local_id`` as the Smart Data Models spell it."""
     return f"urn:ngsi-ld:{kind}:{local_id}"
@@ -210,12 +221,7 @@ def read_streetlights(entities: list[dict], source: str, bounds: tuple) -> gpd.G
             continue
         seen[row["lamp_id"]] = k
         rows.append(row)
-    if problems:
-        shown = "\n  ".join(problems[:MAX_REPORTED])
-        extra = len(problems) - MAX_REPORTED
-        more = f"\n  ... and {extra} more" if extra > 0 else ""
-        message = f"{len(problems)} problem(s); nothing was imported:\n  {shown}{more}"
-        raise NgsiError(message, problems)
+    refuse(problems)
     frame = pd.DataFrame(rows, columns=["lamp_id", "status", "power_w", "mounting_height_m",
                                         "cabinet_id", "lon", "lat"])  # fmt: skip
     frame["power_w"] = frame["power_w"].astype("Int32")
