@@ -1,0 +1,190 @@
+"""Traffic observations as NGSI-LD TrafficFlowObserved entities, to and from the telemetry store.
+
+An entity ``urn:ngsi-ld:TrafficFlowObserved:<road_id>`` is the counter of one road segment: its
+``intensity`` (vehicles in the observed period) and ``averageVehicleSpeed`` (km/h) become the
+``vehicles`` and ``speed_kmh`` readings of that road's sensor. Readings enter the store through
+`data.ingest.ReadingStore`, checked whole and written atomically. No network here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import shapely
+
+from data.city import City
+from data.ingest import ReadingStore
+from data.ngsi_ld import CONTEXT, FORMS, LOCAL_ID, NgsiError, plain, refuse, urn
+from data.sensors import VARIABLES, Sensors
+from data.telemetry import DEFAULT_STEP, utc_offset
+
+KIND = "TrafficFlowObserved"
+TRAFFIC_CONTEXT = "https://smart-data-models.github.io/dataModel.Transportation/context.jsonld"
+VARIABLE_OF = {"intensity": "vehicles", "averageVehicleSpeed": "speed_kmh"}
+STEP = pd.Timedelta(DEFAULT_STEP)  # the telemetry's step: a period's count is spread over its steps
+MAX_STEPS = 96 * 7  # a week of steps: longer periods are not counter readings
+ENTITY_ID = f"urn:ngsi-ld:{KIND}:({LOCAL_ID})"
+
+
+def traffic_flow_entities(
+    city: City, baseline: pd.DataFrame, start: dt.datetime, form: str = "normalized"
+) -> list[dict]:
+    """One hour of a traffic day as TrafficFlowObserved entities, one per road with traffic.
+
+    ``baseline``: road_id, hour (local), flow_veh_h, speed_kmh; ``start``: the hour's UTC start
+    (its local hour picks the rows).
+    """
+    if form not in FORMS:
+        raise NgsiError(f"unknown NGSI-LD form {form!r}; known: {', '.join(FORMS)}")
+    if start.tzinfo is None:
+        raise NgsiError("start must be a UTC time")
+    local = pd.Timestamp(start) + utc_offset(city)
+    rows = baseline[(baseline["hour"] == local.hour) & (baseline["flow_veh_h"] > 0)]
+    roads = city.roads.set_index("road_id").geometry
+    period = f"{_iso(start)}/{_iso(start + dt.timedelta(hours=1))}"
+    entities = []
+    for row in rows.itertuples(index=False):
+        line = roads.get(row.road_id)
+        attrs = {
+            "dateObserved": ("Property", period),
+            "intensity": ("Property", round(float(row.flow_veh_h), 1)),
+            "averageVehicleSpeed": ("Property", round(float(row.speed_kmh), 1)),
+            "refRoadSegment": ("Relationship", urn("RoadSegment", row.road_id)),
+        }
+        if line is not None:
+            coords = [[round(x, 6), round(y, 6)] for x, y in shapely.get_coordinates(line)]
+            attrs["location"] = ("GeoProperty", {"type": "LineString", "coordinates": coords})
+        entity: dict = {"id": urn(KIND, row.road_id), "type": KIND}
+        for name, (nature, value) in attrs.items():
+            if form == "keyValues":
+                entity[name] = value
+            else:
+                key = "object" if nature == "Relationship" else "value"
+                entity[name] = {"type": nature, key: value}
+        entity["@context"] = [TRAFFIC_CONTEXT, CONTEXT]
+        entities.append(entity)
+    return entities
+
+
+def observations(entities: list[dict], source: str) -> pd.DataFrame:
+    """(entity_id, attribute, observed_at, value) of TrafficFlowObserved entities.
+
+    Each is read at its ``dateObserved`` (an instant, or the start of a ``start/end`` period):
+    the table `data.ngsi_broker.Broker.temporal` returns too. Problems name the entity.
+    """
+    rows, problems = [], []
+    for k, entity in enumerate(entities):
+        where = f"{source}: entity [{k}] {str(entity.get('id'))[:80]}"
+        if entity.get("type") != KIND:
+            problems.append(f"{where}: type: {str(entity.get('type'))[:40]!r}, not {KIND!r}")
+            continue
+        when = _observed_at(plain(entity, "dateObserved"))
+        if when is None:
+            problems.append(f"{where}: dateObserved: {str(plain(entity, 'dateObserved'))[:60]!r} "
+                            "is not a UTC time or a start/end period of up to a week")  # fmt: skip
+            continue
+        start, steps = when
+        found = False
+        for attribute in VARIABLE_OF:
+            value = plain(entity, attribute)
+            if value is None:
+                continue
+            found = True
+            if attribute == "intensity" and _number(value) and value >= 0:  # spread the count
+                value = value / steps
+            for k in range(steps):
+                rows.append((entity["id"], attribute, start + k * STEP, value))
+        if not found:
+            problems.append(f"{where}: neither intensity nor averageVehicleSpeed")
+    refuse(problems)
+    table = pd.DataFrame(rows, columns=["entity_id", "attribute", "observed_at", "value"])
+    table["observed_at"] = pd.to_datetime(table["observed_at"], utc=True)
+    return table
+
+
+def readings_of(table: pd.DataFrame, sensors: Sensors, source: str) -> pd.DataFrame:
+    """The readings (timestamp, variable, value, sensor_id) of an observations table.
+
+    Every row is checked: the entity must be the counter of a road the city has, the value a
+    number within the variable's valid range. `NgsiError` lists every problem.
+    """
+    known = set(sensors.table.loc[sensors.table["kind"] == "road", "sensor_id"])
+    pattern = re.compile(f"^{ENTITY_ID}$")
+    rows, problems = [], []
+    for k, (entity_id, attribute, moment, value) in enumerate(table.itertuples(index=False)):
+        where = f"{source}: observation [{k}] {str(entity_id)[:80]} {attribute}"
+        match = pattern.match(str(entity_id))
+        variable = VARIABLE_OF.get(attribute)
+        if match is None:
+            problems.append(f"{where}: not urn:ngsi-ld:{KIND}:<road id>")
+            continue
+        if match[1] not in known:
+            problems.append(f"{where}: the city has no road {match[1]!r}")
+            continue
+        if variable is None:
+            problems.append(f"{where}: attribute {attribute!r} is not one the twin reads")
+            continue
+        spec = VARIABLES[variable]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            problems.append(f"{where}: {str(value)[:30]!r} is not a number")
+            continue
+        if not spec.valid_min <= value <= spec.valid_max:
+            problems.append(f"{where}: {value:g} is outside {spec.valid_min:g}-{spec.valid_max:g} "
+                            f"{spec.units}")  # fmt: skip
+            continue
+        rows.append((moment, variable, float(value), match[1]))
+    refuse(problems)
+    readings = pd.DataFrame(rows, columns=["timestamp", "variable", "value", "sensor_id"])
+    readings["timestamp"] = pd.to_datetime(readings["timestamp"], utc=True)
+    return readings
+
+
+def ingest_observations(table: pd.DataFrame, store: ReadingStore, source: str) -> int:
+    """Check an observations table and add its readings to ``store``; all or nothing.
+
+    Returns the number of readings stored.
+    """
+    readings = readings_of(table, store.sensors, source)
+    if readings.empty:
+        raise NgsiError(f"{source}: no observation to store")
+    with tempfile.TemporaryDirectory(prefix="madina-ngsi-") as tmp:
+        path = Path(tmp) / "observations.csv"
+        readings.assign(timestamp=readings["timestamp"].map(lambda t: t.isoformat())).to_csv(
+            path, index=False
+        )
+        return store.ingest(path)
+
+
+def _observed_at(value) -> tuple[pd.Timestamp, int] | None:
+    """(UTC start, number of telemetry steps) of an instant or a ``start/end`` period."""
+    if not isinstance(value, str) or len(value) > 80:
+        return None
+    parts = value.split("/")
+    try:
+        moments = [pd.Timestamp(p) for p in parts]
+    except ValueError:
+        return None
+    if len(parts) > 2 or any(pd.isna(m) or m.tzinfo is None for m in moments):
+        return None
+    start = moments[0].tz_convert("UTC")
+    if len(moments) == 1:
+        return start, 1
+    steps = round((moments[1] - moments[0]) / STEP)
+    return (start, steps) if 1 <= steps <= MAX_STEPS else None
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
