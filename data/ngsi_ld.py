@@ -11,7 +11,7 @@ import json
 import math
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +22,7 @@ from data.errors import MadinaError
 
 CONTEXT = "https://smart-data-models.github.io/dataModel.Streetlighting/context.jsonld"
 FORMS = ("normalized", "keyValues")
-MAX_FILE_BYTES = 64_000_000
+MAX_FILE_BYTES = 256_000_000  # the whole city's light points, normalized, take ~90 MB
 MAX_DEPTH = 20  # entities are shallow; deeper JSON is refused before it is walked
 MAX_ENTITIES = 500_000
 MAX_REPORTED = 20  # problems spelled out in the message
@@ -320,9 +320,7 @@ def write_geoparquet(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".parquet",
-                                         dir=path.parent)  # fmt: skip
-    os.close(handle)
+    temporary = path.with_name(f".{path.stem}-{secrets.token_hex(6)}.parquet")  # same folder
     try:
         frame.to_parquet(temporary, index=False)
         back = gpd.read_parquet(temporary)
