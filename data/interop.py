@@ -2,10 +2,12 @@
 
     python -m data.interop export ngsi-ld Streetlight --out lamps.jsonld [--form keyValues]
     python -m data.interop export ngsi-ld TrafficFlowObserved --at 2026-11-23T07:00Z --out t.jsonld
+    python -m data.interop export ngsi-ld observations --out latest.jsonld   (the store's latest)
     python -m data.interop export layer lamps --out lamps.geojson      (.parquet, .csv too)
     python -m data.interop import streetlights lamps.jsonld --store instance/imports/lamps.parquet
     python -m data.interop import assets poles.csv --store out.parquet --crs EPSG:26191
-    python -m data.interop import traffic counts.jsonld [--readings instance/readings/casablanca]
+    python -m data.interop import buildings b.jsonld --store instance/imports/buildings.parquet
+    python -m data.interop import observations counts.jsonld   (into instance/readings/<city>)
     python -m data.interop fetch http://broker:1026 Streetlight --out lamps.jsonld
     python -m data.interop fetch-history http://broker:1026 --from 2026-11-23T00:00Z --to ...
 
@@ -29,16 +31,25 @@ from data.city import DEFAULT_CITY, bundle_dir, load_city
 from data.errors import MadinaError
 from data.ingest import ReadingStore
 from data.ngsi_broker import Broker
+from data.ngsi_buildings import building_entities, read_buildings
 from data.ngsi_ld import (
     cabinet_entities,
+    group_entities,
     import_streetlights,
     load_entities,
     streetlight_entities,
+    write_geoparquet,
 )
-from data.ngsi_observations import ingest_observations, observations, traffic_flow_entities
+from data.ngsi_observations import (
+    ingest_observations,
+    latest_observation_entities,
+    observations,
+    traffic_flow_entities,
+)
 from data.sensors import sensors_for
 
-MODELS = ("Streetlight", "StreetlightControlCabinet", "TrafficFlowObserved")
+MODELS = ("Streetlight", "StreetlightGroup", "StreetlightControlCabinet", "Building",
+          "TrafficFlowObserved", "observations")  # fmt: skip
 LAYERS = ("lamps", "cabinets", "roads", "buildings", "districts")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,8 +87,22 @@ def export(args) -> str:
         raise MadinaError(f"unknown model {args.name!r}; known: {', '.join(MODELS)}")
     if args.name == "Streetlight":
         entities = streetlight_entities(city.lamps, args.form)
+    elif args.name == "StreetlightGroup":
+        entities = group_entities(city.lamps, city.cabinets, args.form)
     elif args.name == "StreetlightControlCabinet":
         entities = cabinet_entities(city.cabinets, args.form)
+    elif args.name == "Building":
+        title = city.meta.get("title", args.city.title())
+        entities = building_entities(city.buildings, title, form=args.form)
+    elif args.name == "observations":  # the latest of each counter and meter, from the store
+        folder = Path(args.readings or default_readings(args.city))
+        if not any(folder.glob("part-*.parquet")):
+            raise MadinaError(f"{folder}: no readings stored; import some first")
+        sensors = sensors_for(args.city)
+        store = ReadingStore(folder, sensors)
+        entities = latest_observation_entities(
+            store.readings().to_frame(sensors), sensors, args.form
+        )
     else:
         if not args.at:
             raise MadinaError("TrafficFlowObserved needs --at, the hour's UTC start")
@@ -94,6 +119,10 @@ def import_(args) -> str:
     if args.what == "streetlights":
         lights = import_streetlights(args.file, bounds, args.store)
         return f"{args.store}: {len(lights):,} light points from {args.file}"
+    if args.what == "buildings":
+        buildings = read_buildings(load_entities(args.file), str(args.file), bounds)
+        write_geoparquet(buildings, args.store)
+        return f"{args.store}: {len(buildings):,} buildings from {args.file}"
     if args.what == "assets":
         assets = import_assets(args.file, args.store, id_column=args.id_column, crs=args.crs,
                                bounds=bounds)  # fmt: skip
@@ -131,13 +160,14 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--at", help="TrafficFlowObserved: the hour's UTC start, e.g. 2026-11-23T07:00Z"
     )
+    out.add_argument("--readings", type=Path, help="observations: the telemetry store folder")
     into = commands.add_parser("import", help="a file into a store (checked whole, atomic)")
-    into.add_argument("what", choices=("streetlights", "assets", "traffic"))
+    into.add_argument("what", choices=("streetlights", "buildings", "assets", "observations"))
     into.add_argument("file", type=Path)
     into.add_argument("--store", type=Path, help="GeoParquet file the assets go to")
     into.add_argument("--id-column", default="id")
     into.add_argument("--crs", help="the file's CRS if it does not say (e.g. EPSG:26191)")
-    into.add_argument("--readings", type=Path, help="telemetry store folder (traffic)")
+    into.add_argument("--readings", type=Path, help="telemetry store folder (observations)")
     for name in ("fetch", "fetch-history"):
         sub = commands.add_parser(name, help="entities (or traffic history) from a broker")
         sub.add_argument("url", help="the broker, e.g. http://localhost:1026")
@@ -159,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             print(export(args))
         elif args.command == "import":
-            if args.what in ("streetlights", "assets") and args.store is None:
+            if args.what in ("streetlights", "buildings", "assets") and args.store is None:
                 raise MadinaError(f"import {args.what} needs --store (a .parquet file)")
             print(import_(args))
         else:

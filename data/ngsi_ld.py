@@ -100,6 +100,31 @@ def cabinet_entities(cabinets: gpd.GeoDataFrame, form: str = "normalized") -> li
     return entities
 
 
+def group_entities(
+    lamps: gpd.GeoDataFrame, cabinets: gpd.GeoDataFrame, form: str = "normalized"
+) -> list[dict]:
+    """Each cabinet's light points as a StreetlightGroup: switched together, at the cabinet."""
+    _check_form(form)
+    members = lamps.groupby("cabinet_id")["lamp_id"].agg(list)
+    entities = []
+    for row in cabinets.itertuples(index=False):
+        lights = members.get(row.cabinet_id, [])
+        attrs = {
+            "location": ("GeoProperty", _point(row.geometry)),
+            "refStreetlightControlCabinet": (
+                "Relationship",
+                urn("StreetlightControlCabinet", row.cabinet_id),
+            ),
+            "switchingMode": ("Property", ["night-ON", "day-OFF"]),
+            "description": ("Property", f"{len(lights)} light points on feeder {row.feeder_id}"),
+        }
+        if lights:
+            attrs["refStreetlight"] = ("Relationship", [urn("Streetlight", x) for x in lights])
+        kind = "StreetlightGroup"
+        entities.append(_entity(urn(kind, row.cabinet_id), kind, attrs, form))
+    return entities
+
+
 def _entity(entity_id: str, kind: str, attrs: dict, form: str) -> dict:
     entity: dict = {"id": entity_id, "type": kind}
     for name, (nature, value) in attrs.items():

@@ -1,9 +1,11 @@
-"""Traffic observations as NGSI-LD TrafficFlowObserved entities, to and from the telemetry store.
+"""Observations as NGSI-LD entities (TrafficFlowObserved, WaterObserved), to and from telemetry.
 
-An entity ``urn:ngsi-ld:TrafficFlowObserved:<road_id>`` is the counter of one road segment: its
-``intensity`` (vehicles in the observed period) and ``averageVehicleSpeed`` (km/h) become the
-``vehicles`` and ``speed_kmh`` readings of that road's sensor. Readings enter the store through
-`data.ingest.ReadingStore`, checked whole and written atomically. No network here.
+An entity ``urn:ngsi-ld:<Type>:<sensor id>`` is one of the twin's sensors:
+``TrafficFlowObserved:<road_id>``, a road's counter, whose ``intensity`` (vehicles in the
+observed period) and ``averageVehicleSpeed`` (km/h) are its ``vehicles`` and ``speed_kmh``
+readings; ``WaterObserved:DMA-<cell>``, a district meter, whose ``flow`` (m3/h, unitCode MQH)
+is its ``flow_m3h``. Readings enter the store through `data.ingest.ReadingStore`, checked whole
+and written atomically. No network here.
 """
 
 from __future__ import annotations
@@ -25,10 +27,18 @@ from data.telemetry import DEFAULT_STEP, utc_offset
 
 KIND = "TrafficFlowObserved"
 TRAFFIC_CONTEXT = "https://smart-data-models.github.io/dataModel.Transportation/context.jsonld"
-VARIABLE_OF = {"intensity": "vehicles", "averageVehicleSpeed": "speed_kmh"}
+WATER_CONTEXT = "https://smart-data-models.github.io/dataModel.Environment/context.jsonld"
+# entity type -> (sensor fleet, attribute -> the twin's variable, the attributes that are counts)
+OBSERVED = {
+    "TrafficFlowObserved": ("road", {"intensity": "vehicles", "averageVehicleSpeed": "speed_kmh"},
+                            {"intensity"}),
+    "WaterObserved": ("water", {"flow": "flow_m3h"}, set()),
+}  # fmt: skip
+UNIT_CODES = {"flow": "MQH", "averageVehicleSpeed": "KMH"}  # UN/CEFACT: m3/h, km/h
+VARIABLE_OF = {a: v for _, attrs, _ in OBSERVED.values() for a, v in attrs.items()}
 STEP = pd.Timedelta(DEFAULT_STEP)  # the telemetry's step: a period's count is spread over its steps
 MAX_STEPS = 96 * 7  # a week of steps: longer periods are not counter readings
-ENTITY_ID = f"urn:ngsi-ld:{KIND}:({LOCAL_ID})"
+ENTITY_ID = re.compile(rf"^urn:ngsi-ld:({'|'.join(OBSERVED)}):({LOCAL_ID})$")
 
 
 def traffic_flow_entities(
@@ -72,7 +82,7 @@ def traffic_flow_entities(
 
 
 def observations(entities: list[dict], source: str) -> pd.DataFrame:
-    """(entity_id, attribute, observed_at, value) of TrafficFlowObserved entities.
+    """(entity_id, attribute, observed_at, value) of TrafficFlowObserved or WaterObserved entities.
 
     Each is read at its ``dateObserved`` (an instant, or the start of a ``start/end`` period):
     the table `data.ngsi_broker.Broker.temporal` returns too. Problems name the entity.
@@ -80,9 +90,11 @@ def observations(entities: list[dict], source: str) -> pd.DataFrame:
     rows, problems = [], []
     for k, entity in enumerate(entities):
         where = f"{source}: entity [{k}] {str(entity.get('id'))[:80]}"
-        if entity.get("type") != KIND:
-            problems.append(f"{where}: type: {str(entity.get('type'))[:40]!r}, not {KIND!r}")
+        kind = entity.get("type")
+        if kind not in OBSERVED:
+            problems.append(f"{where}: type: {str(kind)[:40]!r}, not one of {', '.join(OBSERVED)}")
             continue
+        _, attributes, counts = OBSERVED[kind]
         when = _observed_at(plain(entity, "dateObserved"))
         if when is None:
             problems.append(f"{where}: dateObserved: {str(plain(entity, 'dateObserved'))[:60]!r} "
@@ -90,17 +102,17 @@ def observations(entities: list[dict], source: str) -> pd.DataFrame:
             continue
         start, steps = when
         found = False
-        for attribute in VARIABLE_OF:
+        for attribute in attributes:
             value = plain(entity, attribute)
             if value is None:
                 continue
             found = True
-            if attribute == "intensity" and _number(value) and value >= 0:  # spread the count
+            if attribute in counts and _number(value) and value >= 0:  # spread the count
                 value = value / steps
             for k in range(steps):
                 rows.append((entity["id"], attribute, start + k * STEP, value))
         if not found:
-            problems.append(f"{where}: neither intensity nor averageVehicleSpeed")
+            problems.append(f"{where}: none of {', '.join(attributes)}")
     refuse(problems)
     table = pd.DataFrame(rows, columns=["entity_id", "attribute", "observed_at", "value"])
     table["observed_at"] = pd.to_datetime(table["observed_at"], utc=True)
@@ -110,22 +122,25 @@ def observations(entities: list[dict], source: str) -> pd.DataFrame:
 def readings_of(table: pd.DataFrame, sensors: Sensors, source: str) -> pd.DataFrame:
     """The readings (timestamp, variable, value, sensor_id) of an observations table.
 
-    Every row is checked: the entity must be the counter of a road the city has, the value a
-    number within the variable's valid range. `NgsiError` lists every problem.
+    Every row is checked: the entity must be a sensor the city has, of the type's fleet (a
+    road's counter, a district meter), the value a number within the variable's valid range.
+    `NgsiError` lists every problem.
     """
-    known = set(sensors.table.loc[sensors.table["kind"] == "road", "sensor_id"])
-    pattern = re.compile(f"^{ENTITY_ID}$")
+    fleets = sensors.table.groupby("kind")["sensor_id"].agg(set)
     rows, problems = [], []
     for k, (entity_id, attribute, moment, value) in enumerate(table.itertuples(index=False)):
         where = f"{source}: observation [{k}] {str(entity_id)[:80]} {attribute}"
-        match = pattern.match(str(entity_id))
-        variable = VARIABLE_OF.get(attribute)
+        match = ENTITY_ID.match(str(entity_id))
         if match is None:
-            problems.append(f"{where}: not urn:ngsi-ld:{KIND}:<road id>")
+            problems.append(f"{where}: not urn:ngsi-ld:<{' or '.join(OBSERVED)}>:<sensor id>")
             continue
-        if match[1] not in known:
-            problems.append(f"{where}: the city has no road {match[1]!r}")
+        kind, sensor = match[1], match[2]
+        fleet, attributes, _ = OBSERVED[kind]
+        if sensor not in fleets.get(fleet, set()):
+            what = "road" if fleet == "road" else "district meter"
+            problems.append(f"{where}: the city has no {what} {sensor!r}")
             continue
+        variable = attributes.get(attribute)
         if variable is None:
             problems.append(f"{where}: attribute {attribute!r} is not one the twin reads")
             continue
@@ -141,11 +156,57 @@ def readings_of(table: pd.DataFrame, sensors: Sensors, source: str) -> pd.DataFr
             problems.append(f"{where}: {value:g} is outside {spec.valid_min:g}-{spec.valid_max:g} "
                             f"{spec.units}")  # fmt: skip
             continue
-        rows.append((moment, variable, float(value), match[1]))
+        rows.append((moment, variable, float(value), sensor))
     refuse(problems)
     readings = pd.DataFrame(rows, columns=["timestamp", "variable", "value", "sensor_id"])
     readings["timestamp"] = pd.to_datetime(readings["timestamp"], utc=True)
     return readings
+
+
+def latest_observation_entities(
+    readings: pd.DataFrame, sensors: Sensors, form: str = "normalized"
+) -> list[dict]:
+    """Each road counter's and district meter's latest readings as an observation entity.
+
+    ``readings``: timestamp (UTC), variable, value, sensor_id (`Readings.to_frame`). An entity
+    is observed over the telemetry step that starts at its latest timestamp.
+    """
+    if form not in FORMS:
+        raise NgsiError(f"unknown NGSI-LD form {form!r}; known: {', '.join(FORMS)}")
+    where = sensors.table.set_index("sensor_id")
+    entities = []
+    for kind, (fleet, attributes, _) in OBSERVED.items():
+        names = {variable: attribute for attribute, variable in attributes.items()}
+        mine = readings[readings["variable"].isin(names) & readings["sensor_id"].isin(
+            where.index[where["kind"] == fleet])]  # fmt: skip
+        mine = mine.dropna(subset=["value"])  # no vehicle, no speed: nothing to say
+        if mine.empty:
+            continue
+        by = ["sensor_id", "variable"]
+        latest = mine.loc[mine.groupby(by, observed=True)["timestamp"].idxmax()]
+        for sensor, rows in latest.groupby("sensor_id", observed=True):
+            start = pd.Timestamp(rows["timestamp"].max()).tz_convert("UTC")
+            attrs: dict = {
+                "dateObserved": f"{_iso(start)}/{_iso(start + STEP)}",
+                "location": {"type": "Point", "coordinates": [
+                    round(float(where.at[sensor, "lon"]), 7),
+                    round(float(where.at[sensor, "lat"]), 7)]},
+            }  # fmt: skip
+            for row in rows.itertuples(index=False):
+                attrs[names[row.variable]] = round(float(row.value), 3)
+            entity: dict = {"id": urn(kind, sensor), "type": kind}
+            for name, value in attrs.items():
+                if form == "keyValues":
+                    entity[name] = value
+                    continue
+                nature = "GeoProperty" if name == "location" else "Property"
+                entity[name] = {"type": nature, "value": value}
+                if name in UNIT_CODES:
+                    entity[name]["unitCode"] = UNIT_CODES[name]
+            context = TRAFFIC_CONTEXT if kind == KIND else WATER_CONTEXT
+            entity["@context"] = [context]
+            entities.append(entity)
+    return entities
 
 
 def ingest_observations(table: pd.DataFrame, store: ReadingStore, source: str) -> int:

@@ -36,12 +36,26 @@ def test_exports_and_imports_go_round_from_the_command_line(tmp_path, city, caps
     assert main(["export", "ngsi-ld", "TrafficFlowObserved", "--at", "2026-11-23T07:00Z",
                  "--out", str(traffic)]) == 0  # fmt: skip
     readings = tmp_path / "readings"
-    assert main(["import", "traffic", str(traffic), "--readings", str(readings)]) == 0
+    assert main(["import", "observations", str(traffic), "--readings", str(readings)]) == 0
     out = capsys.readouterr().out
     assert "2,424 StreetlightControlCabinet entities (keyValues)" in out
     assert "50 light points from" in out and "readings from" in out
     assert len(list(readings.glob("part-*.parquet"))) == 1
     assert [p.name for p in tmp_path.glob(".*")] == []  # no temporary left anywhere
+
+    # the store's latest observations go back out; groups and buildings too
+    latest = tmp_path / "latest.jsonld"
+    assert main(["export", "ngsi-ld", "observations", "--readings", str(readings),
+                 "--out", str(latest)]) == 0  # fmt: skip
+    assert {e["type"] for e in json.loads(latest.read_text())} == {"TrafficFlowObserved"}
+    assert main(["export", "ngsi-ld", "StreetlightGroup", "--out", str(tmp_path / "g.jsonld")]) == 0
+    buildings = tmp_path / "buildings.jsonld"
+    assert main(["export", "ngsi-ld", "Building", "--out", str(buildings), "--form",
+                 "keyValues"]) == 0  # fmt: skip
+    assert main(["import", "buildings", str(buildings), "--store",
+                 str(tmp_path / "store" / "buildings.parquet")]) == 0  # fmt: skip
+    stored = gpd.read_parquet(tmp_path / "store" / "buildings.parquet")
+    assert len(stored) == len(city.buildings) and stored.crs == "EPSG:4326"
 
 
 def test_a_broken_import_exits_2_naming_the_problem_and_keeps_the_store(tmp_path, city, capsys):
@@ -71,7 +85,9 @@ def test_a_broken_import_exits_2_naming_the_problem_and_keeps_the_store(tmp_path
         (["export", "ngsi-ld", "TrafficFlowObserved", "--at", "8am", "--out", "x.json"],
          "'8am' is not a time"),
         (["import", "streetlights", "x.jsonld"], "needs --store"),
-        (["import", "traffic", "missing.jsonld"], "cannot read it"),
+        (["export", "ngsi-ld", "observations", "--readings", "none", "--out", "x.json"],
+         "no readings stored"),
+        (["import", "observations", "missing.jsonld"], "cannot read it"),
         (["fetch", "http://127.0.0.1:9", "Streetlight"], "fetch needs --out"),
         (["fetch-history", "http://127.0.0.1:9"], "needs --from and --to"),
         (["fetch", "ftp://broker", "Streetlight", "--out", "x.json"], "must be http(s)://"),
@@ -88,7 +104,7 @@ def test_the_readings_land_on_the_roads_sensors(tmp_path, city, city_name):
     sensors = sensors_for(city_name)
     assert main(["export", "ngsi-ld", "TrafficFlowObserved", "--at", "2026-11-23T17:00Z",
                  "--out", str(tmp_path / "t.jsonld")]) == 0  # fmt: skip
-    assert main(["import", "traffic", str(tmp_path / "t.jsonld"), "--readings",
+    assert main(["import", "observations", str(tmp_path / "t.jsonld"), "--readings",
                  str(tmp_path / "r")]) == 0  # fmt: skip
     from data.ingest import ReadingStore
 

@@ -103,16 +103,17 @@ def test_broker_history_enters_the_telemetry_store(broker_url, sensors, tmp_path
 @pytest.mark.parametrize(
     ("change", "named"),
     [
-        ({"type": "TrafficFlow"}, "type: 'TrafficFlow'"),
+        ({"type": "TrafficFlow"}, "type: 'TrafficFlow', not one of TrafficFlowObserved"),
         ({"dateObserved": "yesterday"}, "dateObserved: 'yesterday' is not a UTC time"),
         ({"dateObserved": "2026-11-23T08:00"}, "is not a UTC time"),  # no zone
         ({"dateObserved": "2026-11-23T08:00Z/2027-01-01T00:00Z"}, "period of up to a week"),
-        ({"intensity": None, "averageVehicleSpeed": None}, "neither intensity nor"),
+        ({"intensity": None, "averageVehicleSpeed": None}, "none of intensity"),
         ({"intensity": -5}, "-5 is outside 0-5000 vehicles"),
         ({"intensity": "many"}, "'many' is not a number"),
         ({"averageVehicleSpeed": 1e9}, "outside 0-200 km h-1"),
         ({"id": "urn:ngsi-ld:TrafficFlowObserved:CAS-R999999"}, "the city has no road"),
-        ({"id": "road-1"}, "not urn:ngsi-ld:TrafficFlowObserved:<road id>"),
+        ({"id": "road-1"}, "not urn:ngsi-ld:<TrafficFlowObserved or WaterObserved>:<sensor id>"),
+        ({"id": "urn:ngsi-ld:WaterObserved:DMA-nowhere"}, "the city has no district meter"),
     ],
 )
 def test_a_bad_observation_is_named(city, sensors, change, named):
