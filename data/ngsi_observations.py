@@ -91,7 +91,7 @@ def observations(entities: list[dict], source: str) -> pd.DataFrame:
     for k, entity in enumerate(entities):
         where = f"{source}: entity [{k}] {str(entity.get('id'))[:80]}"
         kind = entity.get("type")
-        if kind not in OBSERVED:
+        if not isinstance(kind, str) or kind not in OBSERVED:
             problems.append(f"{where}: type: {str(kind)[:40]!r}, not one of {', '.join(OBSERVED)}")
             continue
         _, attributes, counts = OBSERVED[kind]

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from data.ngsi_buildings import building_entities, read_buildings
 from data.ngsi_ld import NgsiError, group_entities
@@ -95,3 +97,48 @@ def test_the_latest_readings_go_out_as_observations_and_come_back(city_name, val
         sent = last[last["variable"] == variable].set_index("sensor_id")["value"].dropna()
         got = back[back["variable"] == variable].set_index("sensor_id")["value"]
         assert len(got) == len(sent) and np.allclose(got[sent.index], sent, atol=0.001), variable
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=40,
+)  # fmt: skip
+BOUNDS = (-7.76, 33.49, -7.45, 33.64)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(field=st.sampled_from(["id", "type", "category", "address", "location", "floorsAboveGround",
+                              "height"]), value=JSON, normalized=st.booleans())  # fmt: skip
+def test_fuzzed_buildings_are_read_or_refused_never_crash(city, field, value, normalized):
+    entity = building_entities(city.buildings.iloc[:1], "Casablanca", form="keyValues")[0]
+    entity[field] = {"type": "Property", "value": value} if normalized else value
+    try:
+        (building,) = read_buildings([entity], "fuzz", BOUNDS).itertuples()
+    except NgsiError as err:
+        assert "fuzz: entity [0]" in str(err)
+        return
+    assert building.geometry.is_valid and building.building_type
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(field=st.sampled_from(["id", "type", "dateObserved", "intensity", "averageVehicleSpeed",
+                              "flow"]), value=JSON)  # fmt: skip
+def test_fuzzed_observations_are_read_or_refused_never_crash(city, city_name, field, value):
+    entity = {
+        "id": f"urn:ngsi-ld:TrafficFlowObserved:{city.roads['road_id'].iloc[0]}",
+        "type": "TrafficFlowObserved",
+        "dateObserved": "2026-11-23T07:00:00Z/2026-11-23T08:00:00Z",
+        "intensity": 120,
+        field: value,
+    }
+    try:
+        readings = readings_of(observations([entity], "fuzz"), sensors_for(city_name), "fuzz")
+    except NgsiError as err:
+        assert "fuzz: " in str(err)
+        return
+    assert readings["value"].between(0, 5000).all() and not readings.empty
