@@ -14,9 +14,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from data.ngsi_ld import FORMS, LOCAL_ID, NgsiError, plain, refuse, urn
+from data.ngsi_ld import LOCAL_ID, make_entity, plain, read_each, urn
 
 KIND = "Building"
+CONTEXT = "https://smart-data-models.github.io/dataModel.Building/context.jsonld"
 BUILDING_ID = re.compile(rf"^urn:ngsi-ld:{KIND}:({LOCAL_ID})$")
 CATEGORY = {  # the twin's building type -> the model's category (OpenStreetMap building tags)
     "apartment": "apartments",
@@ -35,8 +36,6 @@ def building_entities(
     buildings: gpd.GeoDataFrame, city_title: str, country: str = "MA", form: str = "normalized"
 ) -> list[dict]:
     """Buildings (`City.buildings`) as Building entities, footprints as GeoJSON Polygons."""
-    if form not in FORMS:
-        raise NgsiError(f"unknown NGSI-LD form {form!r}; known: {', '.join(FORMS)}")
     entities = []
     for row in buildings.itertuples(index=False):
         polygon = shapely.geometry.mapping(shapely.set_precision(row.geometry, 1e-7))
@@ -52,19 +51,8 @@ def building_entities(
             "height": round(float(row.height_m), 2),
             "description": row.building_type,
         }
-        entity: dict = {"id": urn(KIND, row.building_id), "type": KIND}
-        for name, value in attrs.items():
-            if form == "keyValues":
-                entity[name] = value
-            else:
-                nature = "GeoProperty" if name == "location" else "Property"
-                entity[name] = {"type": nature, "value": value}
-                if name == "height":
-                    entity[name]["unitCode"] = "MTR"
-        entity["@context"] = [
-            "https://smart-data-models.github.io/dataModel.Building/context.jsonld"
-        ]
-        entities.append(entity)
+        entities.append(make_entity(urn(KIND, row.building_id), KIND, attrs, form, [CONTEXT],
+                                    {"height": "MTR"}))  # fmt: skip
     return entities
 
 
@@ -77,19 +65,7 @@ def read_buildings(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoD
 
     Columns: building_id, building_type, levels, height_m (NaN if not given), geometry.
     """
-    rows, problems, seen = [], [], {}
-    for k, entity in enumerate(entities):
-        where = f"{source}: entity [{k}] {str(entity.get('id'))[:80]}"
-        errors: list[str] = []
-        row = _building(entity, bounds, errors)
-        if row and row["building_id"] in seen:
-            errors.append(f"id: duplicate of entity [{seen[row['building_id']]}]")
-        if errors:
-            problems += [f"{where}: {e}" for e in errors]
-            continue
-        seen[row["building_id"]] = k
-        rows.append(row)
-    refuse(problems)
+    rows = read_each(entities, source, lambda entity: _building(entity, bounds), "building_id")
     frame = pd.DataFrame(
         rows, columns=["building_id", "building_type", "levels", "height_m", "geometry"]
     )
@@ -97,10 +73,10 @@ def read_buildings(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoD
     return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
 
-def _building(entity: dict, bounds: tuple, errors: list[str]) -> dict | None:
+def _building(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
+    errors: list[str] = []
     if entity.get("type") != KIND:
-        errors.append(f"type: {str(entity.get('type'))[:40]!r}, not {KIND!r}")
-        return None
+        return None, [f"type: {str(entity.get('type'))[:40]!r}, not {KIND!r}"]
     match = BUILDING_ID.match(entity["id"]) if isinstance(entity.get("id"), str) else None
     if not match:
         errors.append(f"id: not urn:ngsi-ld:{KIND}:<id>")
@@ -128,11 +104,11 @@ def _building(entity: dict, bounds: tuple, errors: list[str]) -> dict | None:
         )
     geometry = _footprint(plain(entity, "location"), bounds, errors)
     if errors or not match:
-        return None
+        return None, errors
     kind = TYPE_OF.get(category[0], "other")
     height_m = float("nan") if height is None else float(height)
     return {"building_id": match[1], "building_type": kind, "levels": floors,
-            "height_m": height_m, "geometry": geometry}  # fmt: skip
+            "height_m": height_m, "geometry": geometry}, []  # fmt: skip
 
 
 def _number(value) -> bool:

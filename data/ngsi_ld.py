@@ -67,17 +67,17 @@ def streetlight_entities(lamps: gpd.GeoDataFrame, form: str = "normalized") -> l
     entities = []
     for row in lamps.itertuples(index=False):
         attrs = {
-            "location": ("GeoProperty", _point(row.geometry)),
-            "status": ("Property", "ok"),
-            "powerRating": ("Property", int(row.power_w)),
-            "lanternHeight": ("Property", float(row.mounting_height_m)),
+            "location": _point(row.geometry),
+            "status": "ok",
+            "powerRating": int(row.power_w),
+            "lanternHeight": float(row.mounting_height_m),
             "refStreetlightControlCabinet": (
                 "Relationship",
                 urn("StreetlightControlCabinet", row.cabinet_id),
             ),
-            "description": ("Property", f"{row.technology} {int(row.power_w)} W"),
+            "description": f"{row.technology} {int(row.power_w)} W",
         }
-        entities.append(_entity(urn("Streetlight", row.lamp_id), "Streetlight", attrs, form))
+        entities.append(make_entity(urn("Streetlight", row.lamp_id), "Streetlight", attrs, form))
     return entities
 
 
@@ -90,13 +90,13 @@ def cabinet_entities(cabinets: gpd.GeoDataFrame, form: str = "normalized") -> li
     entities = []
     for row in cabinets.itertuples(index=False):
         attrs = {
-            "location": ("GeoProperty", _point(row.geometry)),
-            "workingMode": ("Property", "automatic"),
+            "location": _point(row.geometry),
+            "workingMode": "automatic",
             "refStreetlightGroup": ("Relationship", [urn("StreetlightGroup", row.cabinet_id)]),
-            "description": ("Property", f"feeder {row.feeder_id}, {int(row.n_lamps)} lamps"),
+            "description": f"feeder {row.feeder_id}, {int(row.n_lamps)} lamps",
         }
         kind = "StreetlightControlCabinet"
-        entities.append(_entity(urn(kind, row.cabinet_id), kind, attrs, form))
+        entities.append(make_entity(urn(kind, row.cabinet_id), kind, attrs, form))
     return entities
 
 
@@ -110,32 +110,73 @@ def group_entities(
     for row in cabinets.itertuples(index=False):
         lights = members.get(row.cabinet_id, [])
         attrs = {
-            "location": ("GeoProperty", _point(row.geometry)),
+            "location": _point(row.geometry),
             "refStreetlightControlCabinet": (
                 "Relationship",
                 urn("StreetlightControlCabinet", row.cabinet_id),
             ),
-            "switchingMode": ("Property", ["night-ON", "day-OFF"]),
-            "description": ("Property", f"{len(lights)} light points on feeder {row.feeder_id}"),
+            "switchingMode": ["night-ON", "day-OFF"],
+            "description": f"{len(lights)} light points on feeder {row.feeder_id}",
         }
         if lights:
             attrs["refStreetlight"] = ("Relationship", [urn("Streetlight", x) for x in lights])
         kind = "StreetlightGroup"
-        entities.append(_entity(urn(kind, row.cabinet_id), kind, attrs, form))
+        entities.append(make_entity(urn(kind, row.cabinet_id), kind, attrs, form))
     return entities
 
 
-def _entity(entity_id: str, kind: str, attrs: dict, form: str) -> dict:
+def make_entity(
+    entity_id: str,
+    kind: str,
+    attrs: dict,
+    form: str,
+    context: list[str] | None = None,
+    units: dict[str, str] | None = None,
+) -> dict:
+    """An entity in ``form`` from ``attrs``: name -> value, or (Relationship, target id).
+
+    ``location`` becomes a GeoProperty, the rest Properties; ``units`` gives UN/CEFACT
+    ``unitCode``s (normalized form only).
+    """
+    _check_form(form)
     entity: dict = {"id": entity_id, "type": kind}
-    for name, (nature, value) in attrs.items():
+    for name, value in attrs.items():
+        relation = isinstance(value, tuple) and value[0] == "Relationship"
+        value = value[1] if relation else value
         if form == "keyValues":
             entity[name] = value
-        elif nature == "Relationship":
-            entity[name] = {"type": nature, "object": value}
+        elif relation:
+            entity[name] = {"type": "Relationship", "object": value}
         else:
+            nature = "GeoProperty" if name == "location" else "Property"
             entity[name] = {"type": nature, "value": value}
-    entity["@context"] = [CONTEXT]
+            if units and name in units:
+                entity[name]["unitCode"] = units[name]
+    entity["@context"] = context or [CONTEXT]
     return entity
+
+
+def read_each(entities: list[dict], source: str, read, key: str) -> list[dict]:
+    """Rows read by ``read(entity) -> (row or None, errors)``, every entity checked.
+
+    Problems name ``source``, the entity's index and id; a repeated ``key`` is one. Raises
+    `NgsiError` listing them all, so nothing is taken from a file with one bad entity.
+    """
+    rows, problems, seen = [], [], {}
+    for k, entity in enumerate(entities):
+        where = f"{source}: entity [{k}]"
+        if isinstance(entity.get("id"), str):
+            where += f" {entity['id'][:80]}"
+        row, errors = read(entity)
+        if row and row[key] in seen:
+            errors.append(f"id: duplicate of entity [{seen[row[key]]}]")
+        if errors:
+            problems += [f"{where}: {e}" for e in errors]
+            continue
+        seen[row[key]] = k
+        rows.append(row)
+    refuse(problems)
+    return rows
 
 
 def _point(geometry) -> dict:
@@ -233,20 +274,7 @@ def read_streetlights(entities: list[dict], source: str, bounds: tuple) -> gpd.G
     Columns: lamp_id, status, power_w (or NA), mounting_height_m (or NaN), cabinet_id (or
     None), geometry (EPSG:4326).
     """
-    rows, problems, seen = [], [], {}
-    for k, entity in enumerate(entities):
-        where = f"{source}: entity [{k}]"
-        if isinstance(entity.get("id"), str):
-            where += f" {entity['id'][:80]}"
-        row, errors = _streetlight(entity, bounds)
-        if row and row["lamp_id"] in seen:
-            errors.append(f"id: duplicate of entity [{seen[row['lamp_id']]}]")
-        if errors:
-            problems += [f"{where}: {e}" for e in errors]
-            continue
-        seen[row["lamp_id"]] = k
-        rows.append(row)
-    refuse(problems)
+    rows = read_each(entities, source, lambda entity: _streetlight(entity, bounds), "lamp_id")
     frame = pd.DataFrame(rows, columns=["lamp_id", "status", "power_w", "mounting_height_m",
                                         "cabinet_id", "lon", "lat"])  # fmt: skip
     frame["power_w"] = frame["power_w"].astype("Int32")

@@ -21,7 +21,7 @@ import shapely
 
 from data.city import City
 from data.ingest import ReadingStore
-from data.ngsi_ld import CONTEXT, FORMS, LOCAL_ID, NgsiError, plain, refuse, urn
+from data.ngsi_ld import LOCAL_ID, NgsiError, make_entity, plain, refuse, urn
 from data.sensors import VARIABLES, Sensors
 from data.telemetry import DEFAULT_STEP, utc_offset
 
@@ -49,8 +49,6 @@ def traffic_flow_entities(
     ``baseline``: road_id, hour (local), flow_veh_h, speed_kmh; ``start``: the hour's UTC start
     (its local hour picks the rows).
     """
-    if form not in FORMS:
-        raise NgsiError(f"unknown NGSI-LD form {form!r}; known: {', '.join(FORMS)}")
     if start.tzinfo is None:
         raise NgsiError("start must be a UTC time")
     local = pd.Timestamp(start) + utc_offset(city)
@@ -61,23 +59,16 @@ def traffic_flow_entities(
     for row in rows.itertuples(index=False):
         line = roads.get(row.road_id)
         attrs = {
-            "dateObserved": ("Property", period),
-            "intensity": ("Property", round(float(row.flow_veh_h), 1)),
-            "averageVehicleSpeed": ("Property", round(float(row.speed_kmh), 1)),
+            "dateObserved": period,
+            "intensity": round(float(row.flow_veh_h), 1),
+            "averageVehicleSpeed": round(float(row.speed_kmh), 1),
             "refRoadSegment": ("Relationship", urn("RoadSegment", row.road_id)),
         }
         if line is not None:
             coords = [[round(x, 6), round(y, 6)] for x, y in shapely.get_coordinates(line)]
-            attrs["location"] = ("GeoProperty", {"type": "LineString", "coordinates": coords})
-        entity: dict = {"id": urn(KIND, row.road_id), "type": KIND}
-        for name, (nature, value) in attrs.items():
-            if form == "keyValues":
-                entity[name] = value
-            else:
-                key = "object" if nature == "Relationship" else "value"
-                entity[name] = {"type": nature, key: value}
-        entity["@context"] = [TRAFFIC_CONTEXT, CONTEXT]
-        entities.append(entity)
+            attrs["location"] = {"type": "LineString", "coordinates": coords}
+        entities.append(make_entity(urn(KIND, row.road_id), KIND, attrs, form,
+                                    [TRAFFIC_CONTEXT], UNIT_CODES))  # fmt: skip
     return entities
 
 
@@ -171,8 +162,6 @@ def latest_observation_entities(
     ``readings``: timestamp (UTC), variable, value, sensor_id (`Readings.to_frame`). An entity
     is observed over the telemetry step that starts at its latest timestamp.
     """
-    if form not in FORMS:
-        raise NgsiError(f"unknown NGSI-LD form {form!r}; known: {', '.join(FORMS)}")
     where = sensors.table.set_index("sensor_id")
     entities = []
     for kind, (fleet, attributes, _) in OBSERVED.items():
@@ -194,18 +183,9 @@ def latest_observation_entities(
             }  # fmt: skip
             for row in rows.itertuples(index=False):
                 attrs[names[row.variable]] = round(float(row.value), 3)
-            entity: dict = {"id": urn(kind, sensor), "type": kind}
-            for name, value in attrs.items():
-                if form == "keyValues":
-                    entity[name] = value
-                    continue
-                nature = "GeoProperty" if name == "location" else "Property"
-                entity[name] = {"type": nature, "value": value}
-                if name in UNIT_CODES:
-                    entity[name]["unitCode"] = UNIT_CODES[name]
             context = TRAFFIC_CONTEXT if kind == KIND else WATER_CONTEXT
-            entity["@context"] = [context]
-            entities.append(entity)
+            entities.append(make_entity(urn(kind, sensor), kind, attrs, form, [context],
+                                        UNIT_CODES))  # fmt: skip
     return entities
 
 
