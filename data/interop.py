@@ -5,6 +5,7 @@
     python -m data.interop export ngsi-ld observations --out latest.jsonld   (the store's latest)
     python -m data.interop export layer lamps --out lamps.geojson      (.parquet, .csv too)
     python -m data.interop import streetlights lamps.jsonld --store instance/imports/lamps.parquet
+    python -m data.interop import streetlights lamps.jsonld --bundle path/to/city-bundle
     python -m data.interop import assets poles.csv --store out.parquet --crs EPSG:26191
     python -m data.interop import buildings b.jsonld --store instance/imports/buildings.parquet
     python -m data.interop import observations counts.jsonld   (into instance/readings/<city>)
@@ -27,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.asset_files import import_assets, write_assets
+from data.bundle_lamps import update_bundle
 from data.city import DEFAULT_CITY, bundle_dir, load_city
 from data.errors import MadinaError
 from data.ingest import ReadingStore
@@ -37,6 +39,7 @@ from data.ngsi_ld import (
     group_entities,
     import_streetlights,
     load_entities,
+    read_streetlights,
     streetlight_entities,
     write_geoparquet,
 )
@@ -116,6 +119,12 @@ def import_(args) -> str:
     """Import a file into its store, all or nothing; what was stored."""
     city = load_city(args.city)
     bounds = tuple(city.lamps.total_bounds)
+    if args.what == "streetlights" and args.bundle:
+        city = load_city(args.city, bundle_dir=args.bundle)
+        lights = read_streetlights(load_entities(args.file), str(args.file), bounds)
+        counts = update_bundle(city, lights, str(args.file))
+        return (f"{args.bundle}: {counts['updated']:,} light points updated, "
+                f"{counts['added']:,} added from {args.file}")  # fmt: skip
     if args.what == "streetlights":
         lights = import_streetlights(args.file, bounds, args.store)
         return f"{args.store}: {len(lights):,} light points from {args.file}"
@@ -165,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     into.add_argument("what", choices=("streetlights", "buildings", "assets", "observations"))
     into.add_argument("file", type=Path)
     into.add_argument("--store", type=Path, help="GeoParquet file the assets go to")
+    into.add_argument("--bundle", type=Path, help="streetlights: apply them to this city "
+                      "bundle folder (its lamps, cabinets and counts)")  # fmt: skip
     into.add_argument("--id-column", default="id")
     into.add_argument("--crs", help="the file's CRS if it does not say (e.g. EPSG:26191)")
     into.add_argument("--readings", type=Path, help="telemetry store folder (observations)")
@@ -189,8 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             print(export(args))
         elif args.command == "import":
-            if args.what in ("streetlights", "buildings", "assets") and args.store is None:
-                raise MadinaError(f"import {args.what} needs --store (a .parquet file)")
+            bundle = args.what == "streetlights" and args.bundle
+            if args.what in ("streetlights", "buildings", "assets") and not (args.store or bundle):
+                raise MadinaError(
+                    f"import {args.what} needs --store (a .parquet file)"
+                    + (" or --bundle" if args.what == "streetlights" else "")
+                )
             print(import_(args))
         else:
             needed = (

@@ -27,6 +27,7 @@ MAX_DEPTH = 20  # entities are shallow; deeper JSON is refused before it is walk
 MAX_ENTITIES = 500_000
 MAX_REPORTED = 20  # problems spelled out in the message
 STATUS = ("ok", "defectiveLamp", "brokenLantern", "columnIssue")
+TECHNOLOGIES = ("HPS", "LED", "MH")  # the twin's lamp technologies (City.lamps)
 POWER_STATE = ("on", "off", "low", "bootingUp")
 LOCAL_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 KINDS = ("Streetlight", "StreetlightControlCabinet", "StreetlightGroup")
@@ -272,11 +273,11 @@ def read_streetlights(entities: list[dict], source: str, bounds: tuple) -> gpd.G
     ``bounds``: (west, south, east, north) of the city's light points; a point outside it
     (by more than `BOUNDS_MARGIN_DEG`) is refused, and said to be swapped if (lat, lon) fits.
     Columns: lamp_id, status, power_w (or NA), mounting_height_m (or NaN), cabinet_id (or
-    None), geometry (EPSG:4326).
+    None), technology (or None), geometry (EPSG:4326).
     """
     rows = read_each(entities, source, lambda entity: _streetlight(entity, bounds), "lamp_id")
     frame = pd.DataFrame(rows, columns=["lamp_id", "status", "power_w", "mounting_height_m",
-                                        "cabinet_id", "lon", "lat"])  # fmt: skip
+                                        "cabinet_id", "technology", "lon", "lat"])  # fmt: skip
     frame["power_w"] = frame["power_w"].astype("Int32")
     frame["mounting_height_m"] = frame["mounting_height_m"].astype(float)
     geometry = shapely.points(frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float))
@@ -310,10 +311,30 @@ def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
             )
         else:
             cabinet_id = found[1]
+    technology = _technology(entity, errors)
     if errors or lon_lat is None:
         return None, errors
     return {"lamp_id": match[1], "status": status, "power_w": power, "mounting_height_m": height,
-            "cabinet_id": cabinet_id, "lon": lon_lat[0], "lat": lon_lat[1]}, []  # fmt: skip
+            "cabinet_id": cabinet_id, "technology": technology, "lon": lon_lat[0],
+            "lat": lon_lat[1]}, []  # fmt: skip
+
+
+def _technology(entity: dict, errors: list[str]) -> str | None:
+    """The lamp technology, or None.
+
+    ``lampTechnology`` (the StreetlightModel's attribute, given inline), else the first word of
+    the ``description`` this twin writes ("LED 70 W").
+    """
+    given = plain(entity, "lampTechnology")
+    if given is not None:
+        if given not in TECHNOLOGIES:
+            errors.append(
+                f"lampTechnology: {_shown(given)} is not one of {', '.join(TECHNOLOGIES)}"
+            )
+        return given
+    description = plain(entity, "description")
+    word = description.split(" ", 1)[0] if isinstance(description, str) else None
+    return word if word in TECHNOLOGIES else None
 
 
 def _location(value, bounds: tuple, errors: list[str]) -> tuple[float, float] | None:

@@ -1,0 +1,122 @@
+"""Imported light points onto a city bundle: the lamps the twin draws, colours and simulates.
+
+Known light points are updated (position, power, height, cabinet); new ones are added with
+their district and nearest road found and their technology, power, height and cabinet
+required. The bundle's lamps, cabinets (their lamp counts) and meta counts are each written to
+a temporary file first and renamed into place only when all three are ready. Never touches the
+other layers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from data.city import LAYER_COLUMNS, City
+from data.ngsi_ld import NgsiError, refuse
+
+NEW_NEEDS = ("technology", "power_w", "mounting_height_m", "cabinet_id")
+
+
+def merged_lamps(city: City, lights: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """``city``'s lamps with ``lights`` (`data.ngsi_ld.read_streetlights`) applied."""
+    lamps = city.lamps.set_index("lamp_id")
+    cabinets = city.cabinets.set_index("cabinet_id")
+    problems = []
+    for light in lights.itertuples(index=False):
+        where = f"{source}: light point {light.lamp_id}"
+        if light.cabinet_id is not None and light.cabinet_id not in cabinets.index:
+            problems.append(f"{where}: refStreetlightControlCabinet: the city has no cabinet "
+                            f"{light.cabinet_id!r}")  # fmt: skip
+        if light.lamp_id not in lamps.index:
+            missing = [n for n in NEW_NEEDS if pd.isna(getattr(light, n))]
+            if missing:
+                problems.append(f"{where}: a new light point needs {', '.join(missing)} "
+                                "(lampTechnology, powerRating, lanternHeight, "
+                                "refStreetlightControlCabinet)")  # fmt: skip
+    refuse(problems)
+    lights = lights.set_index("lamp_id").to_crs(city.lamps.crs)
+    known = lights.index.isin(lamps.index)
+    updates = lights[known]
+    for column in ("power_w", "mounting_height_m", "cabinet_id", "technology"):
+        given = updates[column].dropna()
+        lamps.loc[given.index, column] = given.to_numpy()
+    lamps.loc[updates.index, "geometry"] = updates.geometry.to_numpy()
+    lamps.loc[updates.index, "synthetic"] = False  # from the city's own records now
+    added = lights[~known]
+    if len(added):
+        lamps = pd.concat([lamps, _new_lamps(city, added, cabinets)])
+    lamps["feeder_id"] = cabinets["feeder_id"].reindex(lamps["cabinet_id"]).to_numpy()
+    frame = lamps.reset_index()
+    frame["power_w"] = frame["power_w"].astype("int32")
+    frame["install_year"] = frame["install_year"].astype("int32")
+    columns = [*LAYER_COLUMNS["lamps"], "geometry"]
+    return gpd.GeoDataFrame(frame[columns], geometry="geometry", crs=city.lamps.crs)
+
+
+def _new_lamps(city: City, added: gpd.GeoDataFrame, cabinets: pd.DataFrame) -> gpd.GeoDataFrame:
+    metric = city.crs_metric
+    points = gpd.GeoDataFrame(geometry=added.geometry.to_crs(metric).to_numpy(), crs=metric)
+    roads = city.roads[["road_id", "geometry"]].to_crs(metric)
+    districts = city.districts[["district_id", "geometry"]].to_crs(metric)
+    road = gpd.sjoin_nearest(points, roads, how="left")
+    district = gpd.sjoin_nearest(points, districts, how="left")
+    road = road[~road.index.duplicated()]["road_id"].to_numpy()
+    district = district[~district.index.duplicated()]["district_id"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "road_id": road,
+            "district_id": district,
+            "technology": added["technology"].to_numpy(),
+            "power_w": added["power_w"].astype(int).to_numpy(),
+            "mounting_height_m": added["mounting_height_m"].astype(float).to_numpy(),
+            "cabinet_id": added["cabinet_id"].to_numpy(),
+            "install_year": np.full(len(added), dt.date.today().year),  # recorded this year
+            "synthetic": False,
+        },
+        index=added.index,
+    )
+    return gpd.GeoDataFrame(frame, geometry=added.geometry.to_numpy(), crs=city.lamps.crs)
+
+
+def update_bundle(city: City, lights: gpd.GeoDataFrame, source: str) -> dict[str, int]:
+    """Apply ``lights`` to ``city``'s bundle folder; (updated, added) counts.
+
+    All or nothing: problems raise `NgsiError` before anything is written, and the three
+    files are renamed into place only once all are written.
+    """
+    folder = Path(city.meta["_bundle_dir"])
+    lamps = merged_lamps(city, lights, source)
+    cabinets = city.cabinets.copy()
+    counts = lamps["cabinet_id"].value_counts()
+    cabinets["n_lamps"] = counts.reindex(cabinets["cabinet_id"]).fillna(0).astype(int).to_numpy()
+    meta = {k: v for k, v in city.meta.items() if not k.startswith("_")}
+    meta["counts"] = {**meta.get("counts", {}), "lamps": len(lamps)}
+    token = secrets.token_hex(6)
+    staged = {
+        folder / "lamps.parquet": folder / f".lamps-{token}.parquet",
+        folder / "cabinets.parquet": folder / f".cabinets-{token}.parquet",
+        folder / "meta.json": folder / f".meta-{token}.json",
+    }
+    try:
+        lamps.to_parquet(staged[folder / "lamps.parquet"], compression="zstd", index=False)
+        cabinets.to_parquet(staged[folder / "cabinets.parquet"], compression="zstd", index=False)
+        staged[folder / "meta.json"].write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if len(gpd.read_parquet(staged[folder / "lamps.parquet"])) != len(lamps):
+            raise NgsiError(f"{folder}: the new lamps file does not read back as written")
+        for target, temporary in staged.items():
+            os.replace(temporary, target)
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+    known = lights["lamp_id"].isin(city.lamps["lamp_id"]).sum()
+    return {"updated": int(known), "added": int(len(lights) - known)}
