@@ -6,6 +6,7 @@
     python -m data.interop export layer lamps --out lamps.geojson      (.parquet, .csv too)
     python -m data.interop import streetlights lamps.jsonld --store instance/imports/lamps.parquet
     python -m data.interop import streetlights lamps.jsonld --bundle path/to/city-bundle
+    python -m data.interop import groups circuits.jsonld --bundle path/to/city-bundle
     python -m data.interop import assets poles.csv --store out.parquet --crs EPSG:26191
     python -m data.interop import buildings b.jsonld --store instance/imports/buildings.parquet
     python -m data.interop import observations counts.jsonld   (into instance/readings/<city>)
@@ -34,6 +35,7 @@ from data.errors import MadinaError
 from data.ingest import ReadingStore
 from data.ngsi_broker import Broker
 from data.ngsi_buildings import building_entities, read_buildings
+from data.ngsi_cabinets import read_cabinets, read_groups
 from data.ngsi_ld import (
     cabinet_entities,
     group_entities,
@@ -119,12 +121,19 @@ def import_(args) -> str:
     """Import a file into its store, all or nothing; what was stored."""
     city = load_city(args.city)
     bounds = tuple(city.lamps.total_bounds)
-    if args.what == "streetlights" and args.bundle:
+    lighting = {"streetlights": read_streetlights, "cabinets": read_cabinets, "groups": read_groups}
+    if args.what in lighting and args.bundle:
         city = load_city(args.city, bundle_dir=args.bundle)
-        lights = read_streetlights(load_entities(args.file), str(args.file), bounds)
-        counts = update_bundle(city, lights, str(args.file))
-        return (f"{args.bundle}: {counts['updated']:,} light points updated, "
-                f"{counts['added']:,} added from {args.file}")  # fmt: skip
+        read = lighting[args.what](load_entities(args.file), str(args.file), bounds)
+        key = {"streetlights": "lights"}.get(args.what, args.what)
+        done = update_bundle(city, str(args.file), **{key: read})
+        return (f"{args.bundle}: {done['updated']:,} light points updated, {done['added']:,} "
+                f"added, {done['moved']:,} cabinets moved, {done['rewired']:,} light points "
+                f"rewired, from {args.file}")  # fmt: skip
+    if args.what in ("cabinets", "groups"):
+        read = lighting[args.what](load_entities(args.file), str(args.file), bounds)
+        write_geoparquet(read, args.store)
+        return f"{args.store}: {len(read):,} {args.what} from {args.file}"
     if args.what == "streetlights":
         lights = import_streetlights(args.file, bounds, args.store)
         return f"{args.store}: {len(lights):,} light points from {args.file}"
@@ -171,11 +180,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     out.add_argument("--readings", type=Path, help="observations: the telemetry store folder")
     into = commands.add_parser("import", help="a file into a store (checked whole, atomic)")
-    into.add_argument("what", choices=("streetlights", "buildings", "assets", "observations"))
+    into.add_argument("what", choices=("streetlights", "cabinets", "groups", "buildings",
+                                       "assets", "observations"))  # fmt: skip
     into.add_argument("file", type=Path)
     into.add_argument("--store", type=Path, help="GeoParquet file the assets go to")
-    into.add_argument("--bundle", type=Path, help="streetlights: apply them to this city "
-                      "bundle folder (its lamps, cabinets and counts)")  # fmt: skip
+    into.add_argument("--bundle", type=Path, help="streetlights, cabinets, groups: apply them "
+                      "to this city bundle folder (its lamps, cabinets and counts)")  # fmt: skip
     into.add_argument("--id-column", default="id")
     into.add_argument("--crs", help="the file's CRS if it does not say (e.g. EPSG:26191)")
     into.add_argument("--readings", type=Path, help="telemetry store folder (observations)")
@@ -200,12 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             print(export(args))
         elif args.command == "import":
-            bundle = args.what == "streetlights" and args.bundle
-            if args.what in ("streetlights", "buildings", "assets") and not (args.store or bundle):
-                raise MadinaError(
-                    f"import {args.what} needs --store (a .parquet file)"
-                    + (" or --bundle" if args.what == "streetlights" else "")
-                )
+            lighting = args.what in ("streetlights", "cabinets", "groups")
+            if args.what != "observations" and not (args.store or (lighting and args.bundle)):
+                raise MadinaError(f"import {args.what} needs --store (a .parquet file)"
+                                  + (" or --bundle" if lighting else ""))  # fmt: skip
             print(import_(args))
         else:
             needed = (

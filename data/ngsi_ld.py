@@ -292,7 +292,7 @@ def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
     match = ID_PATTERN["Streetlight"].match(entity_id) if isinstance(entity_id, str) else None
     if not match:
         return None, ["id: not urn:ngsi-ld:Streetlight:<id> (letters, digits, . _ : -)"]
-    lon_lat = _location(plain(entity, "location"), bounds, errors)
+    lon_lat = point_of(plain(entity, "location"), bounds, errors)
     status = plain(entity, "status")
     if status not in STATUS:
         errors.append(f"status: {_shown(status)} is not one of {', '.join(STATUS)}")
@@ -337,7 +337,8 @@ def _technology(entity: dict, errors: list[str]) -> str | None:
     return word if word in TECHNOLOGIES else None
 
 
-def _location(value, bounds: tuple, errors: list[str]) -> tuple[float, float] | None:
+def point_of(value, bounds: tuple, errors: list[str]) -> tuple[float, float] | None:
+    """(lon, lat) of a GeoJSON Point inside ``bounds``, else None with the problem in ``errors``."""
     if not isinstance(value, dict) or value.get("type") != "Point":
         errors.append("location: not a GeoJSON Point")
         return None

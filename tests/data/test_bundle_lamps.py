@@ -10,7 +10,14 @@ import pytest
 from data.bundle_lamps import update_bundle
 from data.city import bundle_dir, load_city
 from data.interop import main
-from data.ngsi_ld import NgsiError, read_streetlights, streetlight_entities
+from data.ngsi_cabinets import read_cabinets, read_groups
+from data.ngsi_ld import (
+    NgsiError,
+    cabinet_entities,
+    group_entities,
+    read_streetlights,
+    streetlight_entities,
+)
 
 
 @pytest.fixture()
@@ -44,7 +51,8 @@ def test_known_lights_are_updated_and_new_ones_added(bundle, city_name):
     entities[0]["lampTechnology"] = {"type": "Property", "value": "LED"}
     entities.append(new_light(entities[1], "ANFA-NEW-1", -7.6350, 33.5880))
     lights = read_streetlights(entities, "retrofit", tuple(city.lamps.total_bounds))
-    assert update_bundle(city, lights, "retrofit") == {"updated": 2, "added": 1}
+    done = update_bundle(city, "retrofit", lights=lights)
+    assert done == {"updated": 2, "added": 1, "moved": 0, "rewired": 0}
 
     after = loaded(bundle, city_name)
     assert len(after.lamps) == len(city.lamps) + 1
@@ -77,10 +85,62 @@ def test_a_refused_import_leaves_the_bundle_byte_for_byte(bundle, city_name, cap
     ]:
         lights = read_streetlights([entity], "x.jsonld", tuple(city.lamps.total_bounds))
         with pytest.raises(NgsiError, match=named):
-            update_bundle(city, lights, "x.jsonld")
+            update_bundle(city, "x.jsonld", lights=lights)
     path = bundle / "broken.jsonld"
     path.write_text(json.dumps([template, {**template, "status": "on fire"}]))
     assert main(["import", "streetlights", str(path), "--bundle", str(bundle)]) == 2
     assert "status: 'on fire' is not one of" in capsys.readouterr().err
     path.unlink()
     assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
+
+
+def test_cabinets_move_and_groups_rewire_their_light_points(bundle, city_name):
+    city = loaded(bundle, city_name)
+    bounds = tuple(city.lamps.total_bounds)
+    first, second = city.cabinets.cabinet_id.iloc[:2]
+    cabinets = cabinet_entities(city.cabinets.iloc[:1], "keyValues")
+    cabinets[0]["location"]["coordinates"] = [-7.6301, 33.5901]
+    groups = read_groups(
+        group_entities(city.lamps, city.cabinets.iloc[:2], "keyValues"), "g", bounds
+    )
+    members = {g.group_id: g.lamp_ids for g in groups.itertuples()}
+    assert members[first] == city.lamps.lamp_id[city.lamps.cabinet_id == first].tolist()
+    moving = members[second][:3]  # three light points of the second circuit go to the first
+    groups.at[0, "lamp_ids"] = members[first] + moving
+    groups.at[1, "lamp_ids"] = members[second][3:]
+    done = update_bundle(city, "circuits", cabinets=read_cabinets(cabinets, "c", bounds),
+                         groups=groups)  # fmt: skip
+    assert (done["moved"], done["rewired"]) == (1, 3)
+    after = loaded(bundle, city_name)
+    lamps = after.lamps.set_index("lamp_id")
+    assert (lamps.loc[moving, "cabinet_id"] == first).all()
+    feeder = after.cabinets.set_index("cabinet_id").loc[first]
+    assert (lamps.loc[moving, "feeder_id"] == feeder.feeder_id).all()
+    assert feeder.n_lamps == len(members[first]) + 3
+    assert abs(feeder.geometry.x + 7.6301) < 1e-9 and not feeder.synthetic
+
+
+def test_bad_circuits_are_refused_by_name(bundle, city_name):
+    city = loaded(bundle, city_name)
+    bounds = tuple(city.lamps.total_bounds)
+    two = group_entities(city.lamps, city.cabinets.iloc[:2], "keyValues")
+    shared = dict(two[1], refStreetlight=two[0]["refStreetlight"][:1] + two[1]["refStreetlight"])
+    with pytest.raises(NgsiError, match="is already in group"):
+        read_groups([two[0], shared], "g.jsonld", bounds)
+    for change, named in [
+        ({"refStreetlight": []}, "refStreetlight: not a list of 1 to 5,000"),
+        ({"refStreetlight": ["L1"]}, r"refStreetlight\[0\]: not urn:ngsi-ld:Streetlight"),
+        ({"refStreetlightControlCabinet": None}, "refStreetlightControlCabinet: not urn"),
+    ]:
+        entity = {k: v for k, v in {**two[0], **change}.items() if v is not None}
+        with pytest.raises(NgsiError, match=named):
+            read_groups([entity], "g.jsonld", bounds)
+    ghost = dict(two[0], refStreetlight=["urn:ngsi-ld:Streetlight:CAS-L999999"])
+    with pytest.raises(NgsiError, match="the city has no light point CAS-L999999"):
+        update_bundle(city, "g.jsonld", groups=read_groups([ghost], "g.jsonld", bounds))
+    stray = cabinet_entities(city.cabinets.iloc[:1], "keyValues")[0]
+    stray["id"] = "urn:ngsi-ld:StreetlightControlCabinet:CAS-C99999"
+    with pytest.raises(NgsiError, match="cabinet CAS-C99999: not in the city"):
+        update_bundle(city, "c.jsonld", cabinets=read_cabinets([stray], "c.jsonld", bounds))
+    with pytest.raises(NgsiError, match="workingMode: 'sometimes'"):
+        read_cabinets([dict(stray, workingMode="sometimes")], "c.jsonld", bounds)

@@ -19,6 +19,10 @@ def test_exports_and_imports_go_round_from_the_command_line(tmp_path, city, caps
     entities = json.loads(cabinets.read_text())
     assert len(entities) == len(city.cabinets) and entities[0]["workingMode"] == "automatic"
 
+    assert main(["import", "cabinets", str(cabinets), "--store",
+                 str(tmp_path / "store" / "ngsi-cabinets.parquet")]) == 0  # fmt: skip
+    assert len(gpd.read_parquet(tmp_path / "store" / "ngsi-cabinets.parquet")) == len(city.cabinets)
+
     layer = tmp_path / "cabinets.csv"
     assert main(["export", "layer", "cabinets", "--out", str(layer)]) == 0
     store = tmp_path / "store" / "cabinets.parquet"

@@ -1,0 +1,104 @@
+"""StreetlightControlCabinet and StreetlightGroup entities read into the twin's lighting circuits.
+
+A cabinet is read with its position and working mode; a group is a cabinet's circuit: the
+light points (``refStreetlight``) it switches, so importing groups re-wires lamps to cabinets.
+Every entity is checked whole (`data.ngsi_ld.read_each`). No network here.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from data.ngsi_ld import ID_PATTERN, plain, point_of, read_each, refuse
+
+WORKING_MODES = ("automatic", "manual", "semiautomatic")
+MAX_MEMBERS = 5_000  # light points on one circuit: far above any real cabinet's
+
+
+def read_cabinets(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoDataFrame:
+    """Cabinets: cabinet_id, working_mode, geometry (EPSG:4326); `NgsiError` lists problems."""
+    rows = read_each(entities, source, lambda entity: _cabinet(entity, bounds), "cabinet_id")
+    return _frame(rows, ["cabinet_id", "working_mode"])
+
+
+def read_groups(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoDataFrame:
+    """Circuits: group_id, cabinet_id, lamp_ids (list), geometry; `NgsiError` lists problems.
+
+    A light point may belong to one group only.
+    """
+    rows = read_each(entities, source, lambda entity: _group(entity, bounds), "group_id")
+    owner: dict[str, str] = {}
+    problems = []
+    for row in rows:
+        for lamp in row["lamp_ids"]:
+            if lamp in owner:
+                problems.append(f"{source}: group {row['group_id']}: refStreetlight: {lamp} is "
+                                f"already in group {owner[lamp]}")  # fmt: skip
+            owner[lamp] = row["group_id"]
+    refuse(problems)
+    return _frame(rows, ["group_id", "cabinet_id", "lamp_ids"])
+
+
+def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows, columns=[*columns, "lon", "lat"])
+    geometry = shapely.points(frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def _kind_and_id(entity: dict, kind: str) -> tuple[str | None, list[str]]:
+    if entity.get("type") != kind:
+        return None, [f"type: {str(entity.get('type'))[:40]!r}, not {kind!r}"]
+    entity_id = entity.get("id")
+    match = ID_PATTERN[kind].match(entity_id) if isinstance(entity_id, str) else None
+    if not match:
+        return None, [f"id: not urn:ngsi-ld:{kind}:<id>"]
+    return match[1], []
+
+
+def _cabinet(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
+    cabinet_id, errors = _kind_and_id(entity, "StreetlightControlCabinet")
+    if cabinet_id is None:
+        return None, errors
+    where = point_of(plain(entity, "location"), bounds, errors)
+    mode = plain(entity, "workingMode")
+    if mode not in WORKING_MODES:
+        errors.append(f"workingMode: {str(mode)[:30]!r} is not one of {', '.join(WORKING_MODES)}")
+    if errors or where is None:
+        return None, errors
+    return {"cabinet_id": cabinet_id, "working_mode": mode, "lon": where[0], "lat": where[1]}, []
+
+
+def _group(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
+    group_id, errors = _kind_and_id(entity, "StreetlightGroup")
+    if group_id is None:
+        return None, errors
+    where = point_of(plain(entity, "location"), bounds, errors)
+    cabinet = plain(entity, "refStreetlightControlCabinet")
+    if cabinet is None:  # the models' examples' older name
+        cabinet = plain(entity, "refStreetlightCabinetController")
+    found = (
+        ID_PATTERN["StreetlightControlCabinet"].match(cabinet) if isinstance(cabinet, str) else None
+    )
+    if not found:
+        errors.append(
+            "refStreetlightControlCabinet: not urn:ngsi-ld:StreetlightControlCabinet:<id>"
+        )
+    members = plain(entity, "refStreetlight")
+    lamps: list[str] = []
+    if not isinstance(members, list) or not 1 <= len(members) <= MAX_MEMBERS:
+        errors.append(f"refStreetlight: not a list of 1 to {MAX_MEMBERS:,} light points")
+    else:
+        for k, member in enumerate(members):
+            match = ID_PATTERN["Streetlight"].match(member) if isinstance(member, str) else None
+            if not match:
+                errors.append(f"refStreetlight[{k}]: not urn:ngsi-ld:Streetlight:<id>")
+                break
+            lamps.append(match[1])
+        if len(set(lamps)) != len(lamps):
+            errors.append("refStreetlight: a light point is listed twice")
+    if errors or where is None:
+        return None, errors
+    return {"group_id": group_id, "cabinet_id": found[1], "lamp_ids": lamps,
+            "lon": where[0], "lat": where[1]}, []  # fmt: skip
