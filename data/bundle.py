@@ -7,6 +7,8 @@ lamp placement, cabinets and ids go through. Writes only into the target's paren
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -129,6 +131,35 @@ def write_bundle(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def replace_layers(city, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """Replace some layers of a loaded city's bundle, with its meta counts, all together.
+
+    Every new file is written beside the old one under a temporary name and read back; only
+    then are they renamed into place, so a failure leaves the bundle as it was. The other
+    layers and files of the bundle are not touched.
+    """
+    folder = Path(city.meta["_bundle_dir"])
+    meta = {k: v for k, v in city.meta.items() if not k.startswith("_")}
+    meta["counts"] = {**meta.get("counts", {}), **{name: len(f) for name, f in layers.items()}}
+    token = secrets.token_hex(6)
+    staged = {folder / f"{name}.parquet": folder / f".{name}-{token}.parquet" for name in layers}
+    staged[folder / "meta.json"] = folder / f".meta-{token}.json"
+    try:
+        for name, frame in layers.items():
+            temporary = staged[folder / f"{name}.parquet"]
+            frame.to_parquet(temporary, compression="zstd", index=False)
+            if len(gpd.read_parquet(temporary)) != len(frame):
+                raise OSError(f"{folder}: the new {name} file does not read back as written")
+        staged[folder / "meta.json"].write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        for target, temporary in staged.items():
+            os.replace(temporary, target)
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
 
 
 def frame_checksum(frame: pd.DataFrame) -> int:

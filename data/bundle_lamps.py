@@ -11,17 +11,14 @@ place only when all three are ready. Never touches the other layers.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import secrets
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from data.bundle import replace_layers
 from data.city import LAYER_COLUMNS, City
-from data.ngsi_ld import NgsiError, refuse
+from data.ngsi_ld import refuse
 
 NEW_NEEDS = ("technology", "power_w", "mounting_height_m", "cabinet_id")
 
@@ -143,7 +140,6 @@ def update_bundle(
     problems raise `NgsiError` before anything is written, and the three files are renamed
     into place only once all are written.
     """
-    folder = Path(city.meta["_bundle_dir"])
     done = {"updated": 0, "added": 0, "moved": 0, "rewired": 0}
     all_cabinets = city.cabinets
     if cabinets is not None:
@@ -158,32 +154,12 @@ def update_bundle(
         before = lamps["cabinet_id"].to_numpy()
         lamps = rewired_lamps(lamps, all_cabinets, groups, source)
         done["rewired"] = int((lamps["cabinet_id"].to_numpy() != before).sum())
-    _write(folder, city, lamps, all_cabinets)
+    _write(city, lamps, all_cabinets)
     return done
 
 
-def _write(folder: Path, city: City, lamps: gpd.GeoDataFrame, cabinets: gpd.GeoDataFrame) -> None:
+def _write(city: City, lamps: gpd.GeoDataFrame, cabinets: gpd.GeoDataFrame) -> None:
     cabinets = cabinets.copy()
     counts = lamps["cabinet_id"].value_counts()
     cabinets["n_lamps"] = counts.reindex(cabinets["cabinet_id"]).fillna(0).astype(int).to_numpy()
-    meta = {k: v for k, v in city.meta.items() if not k.startswith("_")}
-    meta["counts"] = {**meta.get("counts", {}), "lamps": len(lamps)}
-    token = secrets.token_hex(6)
-    staged = {
-        folder / "lamps.parquet": folder / f".lamps-{token}.parquet",
-        folder / "cabinets.parquet": folder / f".cabinets-{token}.parquet",
-        folder / "meta.json": folder / f".meta-{token}.json",
-    }
-    try:
-        lamps.to_parquet(staged[folder / "lamps.parquet"], compression="zstd", index=False)
-        cabinets.to_parquet(staged[folder / "cabinets.parquet"], compression="zstd", index=False)
-        staged[folder / "meta.json"].write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        if len(gpd.read_parquet(staged[folder / "lamps.parquet"])) != len(lamps):
-            raise NgsiError(f"{folder}: the new lamps file does not read back as written")
-        for target, temporary in staged.items():
-            os.replace(temporary, target)
-    finally:
-        for temporary in staged.values():
-            temporary.unlink(missing_ok=True)
+    replace_layers(city, {"lamps": lamps, "cabinets": cabinets})

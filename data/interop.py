@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.asset_files import import_assets, write_assets
+from data.bundle_buildings import update_buildings
 from data.bundle_lamps import update_bundle
 from data.city import DEFAULT_CITY, bundle_dir, load_city
 from data.errors import MadinaError
@@ -137,6 +138,12 @@ def import_(args) -> str:
     if args.what == "streetlights":
         lights = import_streetlights(args.file, bounds, args.store)
         return f"{args.store}: {len(lights):,} light points from {args.file}"
+    if args.what == "buildings" and args.bundle:
+        city = load_city(args.city, bundle_dir=args.bundle)
+        buildings = read_buildings(load_entities(args.file), str(args.file), bounds)
+        done = update_buildings(city, buildings, str(args.file))
+        return (f"{args.bundle}: {done['updated']:,} buildings updated, {done['added']:,} added, "
+                f"from {args.file}")  # fmt: skip
     if args.what == "buildings":
         buildings = read_buildings(load_entities(args.file), str(args.file), bounds)
         write_geoparquet(buildings, args.store)
@@ -184,8 +191,8 @@ def _parser() -> argparse.ArgumentParser:
                                        "assets", "observations"))  # fmt: skip
     into.add_argument("file", type=Path)
     into.add_argument("--store", type=Path, help="GeoParquet file the assets go to")
-    into.add_argument("--bundle", type=Path, help="streetlights, cabinets, groups: apply them "
-                      "to this city bundle folder (its lamps, cabinets and counts)")  # fmt: skip
+    into.add_argument("--bundle", type=Path, help="streetlights, cabinets, groups, buildings: "
+                      "apply them to this city bundle folder")  # fmt: skip
     into.add_argument("--id-column", default="id")
     into.add_argument("--crs", help="the file's CRS if it does not say (e.g. EPSG:26191)")
     into.add_argument("--readings", type=Path, help="telemetry store folder (observations)")
@@ -210,10 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             print(export(args))
         elif args.command == "import":
-            lighting = args.what in ("streetlights", "cabinets", "groups")
-            if args.what != "observations" and not (args.store or (lighting and args.bundle)):
+            onto_bundle = args.what in ("streetlights", "cabinets", "groups", "buildings")
+            if args.what != "observations" and not (args.store or (onto_bundle and args.bundle)):
                 raise MadinaError(f"import {args.what} needs --store (a .parquet file)"
-                                  + (" or --bundle" if lighting else ""))  # fmt: skip
+                                  + (" or --bundle" if onto_bundle else ""))  # fmt: skip
             print(import_(args))
         else:
             needed = (

@@ -1,4 +1,4 @@
-"""Imported light points onto a copy of the Casablanca bundle: updated, added, or refused whole."""
+"""Imported lighting and buildings onto a copy of the bundle: updated, added, or refused whole."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import shutil
 
 import pytest
 
+from data.bundle_buildings import update_buildings
 from data.bundle_lamps import update_bundle
 from data.city import bundle_dir, load_city
 from data.interop import main
+from data.ngsi_buildings import building_entities, read_buildings
 from data.ngsi_cabinets import read_cabinets, read_groups
 from data.ngsi_ld import (
     NgsiError,
@@ -144,3 +146,28 @@ def test_bad_circuits_are_refused_by_name(bundle, city_name):
         update_bundle(city, "c.jsonld", cabinets=read_cabinets([stray], "c.jsonld", bounds))
     with pytest.raises(NgsiError, match="workingMode: 'sometimes'"):
         read_cabinets([dict(stray, workingMode="sometimes")], "c.jsonld", bounds)
+
+
+def test_buildings_are_updated_and_added_onto_the_bundle(bundle, city_name):
+    city = loaded(bundle, city_name)
+    bounds = tuple(city.lamps.total_bounds)
+    entities = building_entities(city.buildings.iloc[:2], "Casablanca", form="keyValues")
+    entities[0]["floorsAboveGround"], entities[0]["height"] = 9, 28.5
+    square = [[-7.6352, 33.5881], [-7.6350, 33.5881], [-7.6350, 33.5883], [-7.6352, 33.5883],
+              [-7.6352, 33.5881]]  # fmt: skip
+    entities.append({**entities[1], "id": "urn:ngsi-ld:Building:ANFA-NEW-B1",
+                     "location": {"type": "Polygon", "coordinates": [square]},
+                     "floorsAboveGround": 4, "height": None})  # fmt: skip
+    entities[-1] = {k: v for k, v in entities[-1].items() if v is not None}
+    done = update_buildings(city, read_buildings(entities, "b", bounds), "b")
+    assert done == {"updated": 2, "added": 1}
+    after = loaded(bundle, city_name).buildings.set_index("building_id")
+    assert len(after) == len(city.buildings) + 1
+    first = after.loc[city.buildings.building_id.iloc[0]]
+    assert (first.levels, first.height_m, first.height_estimated) == (9, 28.5, False)
+    added = after.loc["ANFA-NEW-B1"]
+    assert (added.levels, added.height_m, added.height_estimated) == (4, 12.0, True)
+    assert added.district_id in set(city.districts.district_id)
+    meta = json.loads((bundle / "meta.json").read_text())
+    assert meta["counts"]["buildings"] == len(after) and meta["counts"]["lamps"] == len(city.lamps)
+    assert not list(bundle.glob(".*"))
