@@ -207,6 +207,8 @@ def run_export(set_progress, job_id: str | None) -> tuple:
         )
     except MadinaError as err:
         return [], html.Span(f"Video failed: {err}", className="error")
+    except Exception as err:  # an export's crash is its outcome, shown; the server carries on
+        return [], html.Span(f"Video failed: {type(err).__name__}: {err}", className="error")
     links = [
         html.A(
             f"⬇ {path.name} ({path.stat().st_size / 1e6:.1f} MB)",

@@ -162,7 +162,10 @@ def film(
 
     report = progress or (lambda fraction, message: None)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except PlaywrightError as err:
+            raise VideoError(f"Chromium at {CHROMIUM} did not start: {_first_line(err)}") from None
         try:
             context = browser.new_context(
                 viewport={"width": spec.width, "height": spec.height},
