@@ -76,6 +76,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
         ``user_db``: the accounts (default ``MADINA_USER_DB`` or ``instance/users.sqlite``).
         ``secret_key``: signs sessions (default ``MADINA_SECRET_KEY``; random if unset).
         ``session_hours``: how long a login lasts (default ``MADINA_SESSION_HOURS`` or 8).
+        ``login_limit``: failed log-ins allowed per address and per user name (default
+        ``MADINA_LOGIN_LIMIT`` or "10 per 15 minutes").
         ``min_contributors``: k, the fewest meters behind a public H3 cell (default 10).
     """
     config = dict(config or {})
@@ -113,6 +115,7 @@ def create_app(config: dict | None = None) -> dash.Dash:
         app.server,
         user_db=str(config.get("user_db") or default_user_db()),
         session_hours=config.get("session_hours"),
+        login_limit=config.get("login_limit"),
     )
     _register_routes(app.server)
     _register_scenario_routes(app.server)

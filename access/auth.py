@@ -1,5 +1,7 @@
 """Login and sessions: Flask-Login over `access.users`, a plain HTML login form, expiry.
 
+Failed log-ins are throttled per address and per user name (`access.throttle`).
+
 Sessions end after ``session_hours`` from login (not from the last click) and when the
 account's password or role changes. The signing key comes from ``MADINA_SECRET_KEY``.
 """
@@ -19,6 +21,7 @@ from flask_wtf.csrf import generate_csrf
 
 from access.passes import HEADER, read_pass
 from access.roles import Role
+from access.throttle import form_username, login_throttle
 from access.users import User, open_users
 
 LOG = logging.getLogger("madina.access")
@@ -54,8 +57,17 @@ def current_username() -> str | None:
     return None
 
 
-def init_auth(server: flask.Flask, *, user_db: str, session_hours: float | None = None) -> None:
-    """Sessions, Flask-Login and the /login and /logout routes on ``server``."""
+def init_auth(
+    server: flask.Flask,
+    *,
+    user_db: str,
+    session_hours: float | None = None,
+    login_limit: str | None = None,
+) -> None:
+    """Sessions, Flask-Login and the /login and /logout routes on ``server``.
+
+    ``login_limit``: failed log-ins allowed per address and per user name (`access.throttle`).
+    """
     key = server.config.get("SECRET_KEY") or os.environ.get(SECRET_ENV)
     if not key:
         LOG.warning(
@@ -106,17 +118,22 @@ def init_auth(server: flask.Flask, *, user_db: str, session_hours: float | None 
             flask_login.logout_user()
             flask.session.clear()
 
+    def refused(message: str, status: int) -> flask.Response:
+        target = local_target(flask.request.values.get("next"))
+        return flask.make_response(_login_page(target, message), status)
+
     @server.route("/login", methods=["GET", "POST"])
+    @login_throttle(server, refused, login_limit)
     def login() -> flask.Response | str:
         target = local_target(flask.request.values.get("next"))
         if flask.request.method == "GET":
             return _login_page(target)
-        username = flask.request.form.get("username", "").strip().lower()[:64]
+        username = form_username()
         password = flask.request.form.get("password", "")
         user = open_users(server.config["MADINA_USER_DB"]).verify(username, password)
         if user is None:
             LOG.warning("failed login for %r from %s", username, flask.request.remote_addr)
-            return flask.make_response(_login_page(target, "Wrong user name or password."), 401)
+            return refused("Wrong user name or password.", 401)
         flask.session.clear()  # a fresh session: nothing carried over from before the login
         flask.session.permanent = True
         flask_login.login_user(Account(user))

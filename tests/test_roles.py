@@ -19,7 +19,7 @@ from access.roles import PERMISSIONS, Role, allows
 from data.scenario_store import ScenarioStore
 from pages.permissions import PUBLIC_LAYERS, permission_of
 from simulation.runs import execute, submit
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 
 UPDATE = "/_dash-update-component"
 
@@ -175,6 +175,59 @@ def test_logging_in_checks_the_password_the_token_and_the_target(app, accounts, 
     logout = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert logout.status_code == 302
     assert client.get("/api/lamps/casablanca/colors.bin").status_code == 403
+
+
+def test_failed_log_ins_are_throttled_per_address_and_per_user_name(app, accounts, caplog):
+    """Ten failures lock the address and the name out, whatever the password; successes are free.
+
+    Addresses from the documentation range (RFC 5737) and an account of its own keep the
+    session's shared app usable for the other tests.
+    """
+    from access.users import UserStore
+
+    UserStore(app.server.config["MADINA_USER_DB"]).add("nadia", "nadia's long password", "planner")
+
+    def client_from(address):
+        client = app.server.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        return client
+
+    def attempt(client, username, password):
+        return client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+        )
+
+    fine = client_from("192.0.2.1")
+    for _ in range(12):  # successful log-ins are not counted
+        assert attempt(fine, "nadia", "nadia's long password").status_code == 302
+    attacker = client_from("192.0.2.66")
+    for n in range(10):
+        assert attempt(attacker, f"guess{n}", "wrong").status_code == 401
+    with caplog.at_level(logging.WARNING, logger="madina.access"):
+        locked = attempt(attacker, "nadia", "nadia's long password")  # right, but too late
+    assert locked.status_code == 429
+    assert "Too many failed log-ins from this address: try again in 1" in locked.get_data(True)
+    assert "too many failed log-ins from this address (10 per 15 minute" in caplog.text
+    assert "192.0.2.66" in caplog.text
+    assert attempt(client_from("192.0.2.2"), "nadia", "nadia's long password").status_code == 302
+
+    for n in range(10):  # one name guessed from ten addresses
+        assert attempt(client_from(f"198.51.100.{n}"), "nadia", "wrong").status_code == 401
+    named = attempt(client_from("198.51.100.99"), "nadia", "nadia's long password")
+    assert named.status_code == 429
+    assert "Too many failed log-ins for &#39;nadia&#39;" in named.get_data(True)
+    assert attempt(client_from("198.51.100.99"), "salma", PASSWORD).status_code == 302
+
+
+def test_a_login_limit_that_is_not_a_rate_is_refused_by_name(tmp_path):
+    import flask
+
+    from access.roles import AccessError
+    from access.throttle import login_throttle
+
+    with pytest.raises(AccessError, match=r"MADINA_LOGIN_LIMIT='ten a minute' is not a rate"):
+        login_throttle(flask.Flask("x"), lambda message, status: message, "ten a minute")
 
 
 def test_a_session_ends_after_its_hours(app, client_as, city_name):
