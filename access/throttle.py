@@ -56,7 +56,8 @@ def login_throttle(
                 request_limit.limit,
                 get_remote_address(),
             )
-            message = f"{too_many.capitalize()}: try again in {minutes} minute{'s' * (minutes > 1)}."
+            plural = "s" if minutes > 1 else ""
+            message = f"{too_many.capitalize()}: try again in {minutes} minute{plural}."
             return page(message, 429)
 
         return on_breach

@@ -8,17 +8,15 @@ file, the entity and the field. No network here.
 from __future__ import annotations
 
 import math
-import re
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from data.ngsi_ld import LOCAL_ID, make_entity, plain, read_each, urn
+from data.ngsi_ld import kind_and_id, make_entity, plain, read_each, urn
 
 KIND = "Building"
 CONTEXT = "https://smart-data-models.github.io/dataModel.Building/context.jsonld"
-BUILDING_ID = re.compile(rf"^urn:ngsi-ld:{KIND}:({LOCAL_ID})$")
 CATEGORY = {  # the twin's building type -> the model's category (OpenStreetMap building tags)
     "apartment": "apartments",
     "moroccan_house": "house",
@@ -74,12 +72,9 @@ def read_buildings(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoD
 
 
 def _building(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    errors: list[str] = []
-    if entity.get("type") != KIND:
-        return None, [f"type: {str(entity.get('type'))[:40]!r}, not {KIND!r}"]
-    match = BUILDING_ID.match(entity["id"]) if isinstance(entity.get("id"), str) else None
-    if not match:
-        errors.append(f"id: not urn:ngsi-ld:{KIND}:<id>")
+    building_id, errors = kind_and_id(entity, KIND)
+    if building_id is None:
+        return None, errors
     category = plain(entity, "category")
     if (
         not isinstance(category, list)
@@ -103,11 +98,11 @@ def _building(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
             f"height: {str(height)[:20]!r} is not a height in metres (0-{MAX_HEIGHT_M:g})"
         )
     geometry = _footprint(plain(entity, "location"), bounds, errors)
-    if errors or not match:
+    if errors:
         return None, errors
     kind = TYPE_OF.get(category[0], "other")
     height_m = float("nan") if height is None else float(height)
-    return {"building_id": match[1], "building_type": kind, "levels": floors,
+    return {"building_id": building_id, "building_type": kind, "levels": floors,
             "height_m": height_m, "geometry": geometry}, []  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from data.ngsi_ld import ID_PATTERN, plain, point_of, read_each, refuse
+from data.ngsi_ld import kind_and_id, plain, point_of, read_each, ref_id, refuse
 
 WORKING_MODES = ("automatic", "manual", "semiautomatic")
 MAX_MEMBERS = 5_000  # light points on one circuit: far above any real cabinet's
@@ -47,18 +47,8 @@ def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
-def _kind_and_id(entity: dict, kind: str) -> tuple[str | None, list[str]]:
-    if entity.get("type") != kind:
-        return None, [f"type: {str(entity.get('type'))[:40]!r}, not {kind!r}"]
-    entity_id = entity.get("id")
-    match = ID_PATTERN[kind].match(entity_id) if isinstance(entity_id, str) else None
-    if not match:
-        return None, [f"id: not urn:ngsi-ld:{kind}:<id>"]
-    return match[1], []
-
-
 def _cabinet(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    cabinet_id, errors = _kind_and_id(entity, "StreetlightControlCabinet")
+    cabinet_id, errors = kind_and_id(entity, "StreetlightControlCabinet")
     if cabinet_id is None:
         return None, errors
     where = point_of(plain(entity, "location"), bounds, errors)
@@ -71,17 +61,15 @@ def _cabinet(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
 
 
 def _group(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    group_id, errors = _kind_and_id(entity, "StreetlightGroup")
+    group_id, errors = kind_and_id(entity, "StreetlightGroup")
     if group_id is None:
         return None, errors
     where = point_of(plain(entity, "location"), bounds, errors)
     cabinet = plain(entity, "refStreetlightControlCabinet")
     if cabinet is None:  # the models' examples' older name
         cabinet = plain(entity, "refStreetlightCabinetController")
-    found = (
-        ID_PATTERN["StreetlightControlCabinet"].match(cabinet) if isinstance(cabinet, str) else None
-    )
-    if not found:
+    cabinet_id = ref_id(cabinet, "StreetlightControlCabinet")
+    if cabinet_id is None:
         errors.append(
             "refStreetlightControlCabinet: not urn:ngsi-ld:StreetlightControlCabinet:<id>"
         )
@@ -91,14 +79,14 @@ def _group(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
         errors.append(f"refStreetlight: not a list of 1 to {MAX_MEMBERS:,} light points")
     else:
         for k, member in enumerate(members):
-            match = ID_PATTERN["Streetlight"].match(member) if isinstance(member, str) else None
-            if not match:
+            lamp_id = ref_id(member, "Streetlight")
+            if lamp_id is None:
                 errors.append(f"refStreetlight[{k}]: not urn:ngsi-ld:Streetlight:<id>")
                 break
-            lamps.append(match[1])
+            lamps.append(lamp_id)
         if len(set(lamps)) != len(lamps):
             errors.append("refStreetlight: a light point is listed twice")
     if errors or where is None:
         return None, errors
-    return {"group_id": group_id, "cabinet_id": found[1], "lamp_ids": lamps,
+    return {"group_id": group_id, "cabinet_id": cabinet_id, "lamp_ids": lamps,
             "lon": where[0], "lat": where[1]}, []  # fmt: skip

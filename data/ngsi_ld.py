@@ -7,6 +7,7 @@ file changes nothing). Exports the lamps and cabinets as valid entities. No netw
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -30,8 +31,6 @@ STATUS = ("ok", "defectiveLamp", "brokenLantern", "columnIssue")
 TECHNOLOGIES = ("HPS", "LED", "MH")  # the twin's lamp technologies (City.lamps)
 POWER_STATE = ("on", "off", "low", "bootingUp")
 LOCAL_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
-KINDS = ("Streetlight", "StreetlightControlCabinet", "StreetlightGroup")
-ID_PATTERN = {kind: re.compile(rf"^urn:ngsi-ld:{kind}:({LOCAL_ID})$") for kind in KINDS}
 BOUNDS_MARGIN_DEG = 0.05  # a light point may stand this far outside the city's lamps
 
 
@@ -284,14 +283,31 @@ def read_streetlights(entities: list[dict], source: str, bounds: tuple) -> gpd.G
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
+def ref_id(value, kind: str) -> str | None:
+    """The local id in ``value`` if it is ``urn:ngsi-ld:<kind>:<id>``, else None."""
+    match = _id_pattern(kind).match(value) if isinstance(value, str) else None
+    return match[1] if match else None
+
+
+def kind_and_id(entity: dict, kind: str) -> tuple[str | None, list[str]]:
+    """An entity's local id if its type is ``kind`` and its id that type's URN; else why not."""
+    if entity.get("type") != kind:
+        return None, [f"type: {str(entity.get('type'))[:40]!r}, not {kind!r}"]
+    local = ref_id(entity.get("id"), kind)
+    if local is None:
+        return None, [f"id: not urn:ngsi-ld:{kind}:<id> (letters, digits, . _ : -)"]
+    return local, []
+
+
+@functools.cache
+def _id_pattern(kind: str) -> re.Pattern:
+    return re.compile(rf"^urn:ngsi-ld:{re.escape(kind)}:({LOCAL_ID})$")
+
+
 def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    errors = []
-    if entity.get("type") != "Streetlight":
-        return None, [f"type: {str(entity.get('type'))[:40]!r}, not 'Streetlight'"]
-    entity_id = entity.get("id")
-    match = ID_PATTERN["Streetlight"].match(entity_id) if isinstance(entity_id, str) else None
-    if not match:
-        return None, ["id: not urn:ngsi-ld:Streetlight:<id> (letters, digits, . _ : -)"]
+    lamp_id, errors = kind_and_id(entity, "Streetlight")
+    if lamp_id is None:
+        return None, errors
     lon_lat = point_of(plain(entity, "location"), bounds, errors)
     status = plain(entity, "status")
     if status not in STATUS:
@@ -301,20 +317,15 @@ def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
     if height is None and "laternHeight" in entity:  # the models' older spelling
         height = _number(entity, "laternHeight", 0, 40, errors, unit="m")
     cabinet = plain(entity, "refStreetlightControlCabinet")
-    cabinet_id = None
-    if cabinet is not None:
-        pattern = ID_PATTERN["StreetlightControlCabinet"]
-        found = pattern.match(cabinet) if isinstance(cabinet, str) else None
-        if not found:
-            errors.append(
-                "refStreetlightControlCabinet: not urn:ngsi-ld:StreetlightControlCabinet:<id>"
-            )
-        else:
-            cabinet_id = found[1]
+    cabinet_id = None if cabinet is None else ref_id(cabinet, "StreetlightControlCabinet")
+    if cabinet is not None and cabinet_id is None:
+        errors.append(
+            "refStreetlightControlCabinet: not urn:ngsi-ld:StreetlightControlCabinet:<id>"
+        )
     technology = _technology(entity, errors)
     if errors or lon_lat is None:
         return None, errors
-    return {"lamp_id": match[1], "status": status, "power_w": power, "mounting_height_m": height,
+    return {"lamp_id": lamp_id, "status": status, "power_w": power, "mounting_height_m": height,
             "cabinet_id": cabinet_id, "technology": technology, "lon": lon_lat[0],
             "lat": lon_lat[1]}, []  # fmt: skip
 
