@@ -1,30 +1,26 @@
-"""The scenario library panel: saved what-ifs, their background runs, comparison and exports.
+"""The scenario library panel: saved what-ifs, their background runs, the table of them.
 
 Layout and thin callbacks only. Runs go through `simulation.runs` (the path the batch CLI takes)
 into the scenario database; they run as Dash background callbacks, with progress and cancel.
-The public sees the published runs only; every run id a request names is checked here.
+The public sees the published runs only; every run id a request names is checked
+(`access.guard.readable_run`). The comparison (`pages.scenario_compare`), a run on the map
+(`pages.scenario_map`) and publishing (`pages.scenario_publish`) have modules of their own.
 """
 
 from __future__ import annotations
 
-import urllib.parse
-
 import dash
 import flask
-import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from access.auth import current_role, current_username
 from access.guard import readable_run
-from access.roles import EXPORT, LIBRARY, PUBLISH, RUN, Role, allows
+from access.roles import LIBRARY, PUBLISH, RUN, Role, allows
 from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore, open_store
-from layers.run_playback import packed_stored_run
-from pages.charts import cursor_shape
 from pages.i18n import translator
 from pages.share import SharedView
 from pages.video_export import video_controls
-from simulation.compare import kpi_table
 from simulation.runs import execute, submit
 from simulation.scenario_kinds import KINDS
 
@@ -194,92 +190,6 @@ def table_rows(records: list[ScenarioRecord], *, staff: bool = True, t=str) -> l
     return rows
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-
-
-def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER, t=str) -> html.Div:
-    """KPI rows x selected scenarios (units in the labels), deltas against the first.
-
-    Then the published decisions, and the exports ``role`` may take.
-    """
-    if not records:
-        return html.Div(t("Tick scenarios in the table to compare them."), className="hint")
-    reference = records[0]
-    head = [html.Th(t("KPI"))]
-    for k, r in enumerate(records):
-        mark = f" ({t('reference')})" if k == 0 and len(records) > 1 else ""
-        head.append(html.Th(r.name + mark))
-        if k:
-            head.append(html.Th(t("Δ vs reference")))
-    body = []
-    for kpi, values in kpi_table(records):
-        cells = [html.Th(f"{t(kpi.label)} ({kpi.unit})")]
-        for k, value in enumerate(values):
-            cells.append(html.Td(_number(value)))
-            if k:
-                cells.append(html.Td(_delta(value, values[0]), className="delta"))
-        body.append(html.Tr(cells, **{"data-kpi": kpi.key}))
-    decisions = [
-        html.Li([html.B(f"{r.name}: "), r.decision or t("published without a note")])
-        for r in records
-        if r.published_at
-    ]
-    parts = [
-        html.Table(
-            [html.Thead(html.Tr(head)), html.Tbody(body)],
-            className="details-table kpi-table",
-            id="sc-kpi-table",
-        )
-    ]
-    if decisions:
-        parts += [html.H4(t("Decisions")), html.Ul(decisions, className="decisions")]
-    if allows(role, LIBRARY):  # the brief; the run's data with EXPORT
-        links = [
-            html.Li(
-                [
-                    html.Span(f"{r.name}: "),
-                    *_export_links(r, reference if r is not reference else None, role),
-                ]
-            )
-            for r in records
-            if r.status == "done"
-        ]
-        parts += [html.H4("Export"), html.Ul(links, className="exports")]
-    return html.Div(parts)
-
-
-def _delta(value: float | None, reference: float | None) -> str:
-    if value is None or reference is None:
-        return "—"
-    change = value - reference
-    pct = f" ({100 * change / abs(reference):+.1f}%)" if reference else ""
-    return f"{change:+,.0f}{pct}" if abs(change) >= 100 else f"{change:+,.2f}{pct}"
-
-
-def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None, role: Role) -> list:
-    base = f"/api/scenarios/{record.id}"
-    brief = f"{base}/brief.html"
-    if reference is not None and reference.kind == record.kind and reference.status == "done":
-        brief += "?" + urllib.parse.urlencode({"against": reference.id})
-    data = [
-        ("NetCDF", f"{base}/results.nc"),
-        ("CSV", f"{base}/results.csv"),
-        ("GeoJSON", f"{base}/cells.geojson"),
-    ]
-    items = [
-        *(data if allows(role, EXPORT) else []),
-        ("Brief" + (" vs reference" if "against" in brief else ""), brief),
-    ]
-    out: list = []
-    for label, href in items:
-        out.append(html.A(label, href=href, target="_blank"))
-        out.append(" · ")
-    return out[:-1]
-
-
 @callback(
     Output("sc-job", "data"),
     Output("sc-status", "children"),
@@ -367,18 +277,7 @@ def list_scenarios(_refresh, _done, _job, lang: str | None = None) -> list[dict]
     return table_rows(records, staff=staff, t=translator(lang))
 
 
-@callback(
-    Output("sc-compare", "children"),
-    Input("sc-table", "selected_row_ids"),
-    Input("sc-done", "data"),
-    State("twin-lang", "data"),
-)
-def compare_selected(selected: list[str] | None, _done, lang: str | None = None) -> html.Div:
-    """The comparison table of the ticked scenarios, in the order they were ticked."""
-    return comparison(_ticked(selected), current_role(), translator(lang))
-
-
-def _ticked(selected: list[str] | None) -> list[ScenarioRecord]:
+def ticked_runs(selected: list[str] | None) -> list[ScenarioRecord]:
     """The ticked runs' records in the order they were ticked (at most 6; gone ones skipped)."""
     store = scenario_store()
     records = []
@@ -388,180 +287,3 @@ def _ticked(selected: list[str] | None) -> list[ScenarioRecord]:
         except MadinaError:
             continue  # deleted meanwhile
     return records
-
-
-def map_options(records: list[ScenarioRecord]) -> list[dict]:
-    """What the map can show of the ticked runs: each run, and each against the first."""
-    done = [r for r in records if r.status == "done"]
-    options = [{"label": r.name, "value": r.id} for r in done]
-    if done:
-        reference = done[0]
-        options += [
-            {"label": f"Difference: {r.name} − {reference.name}", "value": f"{r.id}:{reference.id}"}
-            for r in done[1:]
-            if r.kind == reference.kind
-        ]
-    return options
-
-
-@callback(
-    Output("sc-map", "options"),
-    Output("sc-map", "value"),
-    Input("sc-table", "selected_row_ids"),
-    Input("sc-done", "data"),
-    State("sc-map", "value"),
-)
-def offer_maps(selected: list[str] | None, _done, current: str | None) -> tuple:
-    """The map choices of the ticked runs (the current one kept while it is offered)."""
-    options = map_options(_ticked(selected))
-    values = [o["value"] for o in options]
-    return options, current if current in values else None
-
-
-@callback(
-    Output("sc-variable", "options"),
-    Output("sc-variable", "value"),
-    Input("sc-map", "value"),
-    State("sc-variable", "value"),
-)
-def offer_variables(choice: str | None, current: str | None) -> tuple:
-    """The mapped run's (time, cell) variables, with their units; its kind's main one first."""
-    if not choice:
-        return [], None
-    store = scenario_store()
-    try:
-        record = readable_run(store, choice.split(":")[0])
-        results = store.results(record.id)
-    except MadinaError:
-        return [], None
-    names = [n for n, v in results.data_vars.items() if v.dims == ("time", "cell")]
-    options = [
-        {"label": f"{results[n].attrs.get('long_name', n)} ({results[n].attrs.get('units', '')})",
-         "value": n}
-        for n in names
-    ]  # fmt: skip
-    main = KINDS[record.kind].map_variable if record.kind in KINDS else names[0]
-    return options, current if current in names else main
-
-
-def run_chart(series: dict) -> go.Figure:
-    """City totals per frame of the mapped run (and its reference), with the cursor (shape 0)."""
-    x = list(range(len(series["labels"])))
-    traces = [
-        go.Scatter(x=x, y=values, name=name, text=series["labels"],
-                   hovertemplate="%{text}<br>%{y:,.1f} " + series["unit"])
-        for name, values in series["lines"]
-    ]  # fmt: skip
-    fig = go.Figure(traces)
-    fig.update_layout(
-        margin={"l": 50, "r": 10, "t": 10, "b": 30},
-        yaxis_title=series["unit"],
-        xaxis_title="frame",
-        legend={"orientation": "h", "y": 1.15},
-        template="plotly_dark",
-        shapes=[cursor_shape()],
-    )
-    return fig
-
-
-@callback(
-    Output("hex-manifest", "data", allow_duplicate=True),
-    Output("sc-series", "data"),
-    Output("sc-chart", "figure"),
-    Output("sc-frame", "max"),
-    Output("sc-frame", "value"),
-    Output("sc-map-status", "children"),
-    Input("sc-map", "value"),
-    Input("sc-variable", "value"),
-    Input("sc-split", "value"),
-    State("sc-table", "selected_row_ids"),
-    prevent_initial_call=True,
-)
-def show_run(choice: str | None, variable: str | None, split, selected) -> tuple:
-    """Put the chosen run (or difference) on the map as hexagons the time bar plays.
-
-    With the split view on, the first ticked run of the same kind fills a second map, both
-    on one colour scale.
-    """
-    no = dash.no_update
-    if not choice or not variable:
-        return (no,) * 6
-    scenario_id, _, against = choice.partition(":")
-    store = scenario_store()
-    db = str(store.path)
-    try:
-        for shown in filter(None, (scenario_id, against)):
-            readable_run(store, shown)
-        partner = _split_partner(store, scenario_id, selected) if split and not against else None
-        if split and not against and partner is None:
-            raise MadinaError("the split view needs a second ticked run of the same kind")
-        packed = packed_stored_run(db, scenario_id, variable, against or None, partner)
-        results = store.results(scenario_id)
-        lines = [(store.get(scenario_id).name, results[f"{variable}_total"])]
-        if against or partner:
-            other = against or partner
-            lines.append((store.get(other).name, store.results(other)[f"{variable}_total"]))
-    except MadinaError as err:
-        return (*(no,) * 5, html.Span(f"Not shown: {err}", className="error"))
-    manifest = {**packed.manifest, "blobUrl": _map_url(scenario_id, variable, against=against)}
-    if partner:
-        manifest["blobUrl"] = _map_url(scenario_id, variable, scale_with=partner)
-        right = packed_stored_run(db, partner, variable, None, scenario_id)
-        manifest["split"] = {
-            "id": partner,
-            "left": store.get(scenario_id).name,
-            "right": store.get(partner).name,
-            "manifest": {
-                **right.manifest,
-                "blobUrl": _map_url(partner, variable, scale_with=scenario_id),
-            },
-        }
-    series = {
-        "labels": packed.manifest["times"],
-        "unit": results[variable].attrs.get("units", ""),
-        "title": results[f"{variable}_total"].attrs.get("long_name", variable),
-        "lines": [(name, [round(float(v), 3) for v in total.to_numpy()]) for name, total in lines],
-    }
-    last = len(series["labels"]) - 1
-    return manifest, series, run_chart(series), last, 0, ""
-
-
-def _map_url(scenario_id: str, variable: str, **query: str) -> str:
-    query = {k: v for k, v in query.items() if v}
-    suffix = "?" + urllib.parse.urlencode(query) if query else ""
-    return f"/api/scenarios/{scenario_id}/map/{variable}.bin{suffix}"
-
-
-def _split_partner(store: ScenarioStore, scenario_id: str, selected) -> str | None:
-    """The first ticked finished run of ``scenario_id``'s kind, other than itself."""
-    kind = store.get(scenario_id).kind
-    for other in selected or []:
-        try:
-            record = readable_run(store, other)
-        except MadinaError:
-            continue
-        if other != scenario_id and record.kind == kind and record.status == "done":
-            return other
-    return None
-
-
-dash.clientside_callback(
-    ClientsideFunction(namespace="madina", function_name="chartCursor"),
-    Output("sc-chart", "figure", allow_duplicate=True),
-    Input("sc-frame", "value"),
-    State("sc-chart", "figure"),
-    prevent_initial_call=True,
-)
-
-dash.clientside_callback(
-    """function (frame, series) {
-        if (!series || frame === null || frame === undefined) return "";
-        const k = Math.max(0, Math.min(series.labels.length - 1, frame));
-        const parts = series.lines.map(([name, values]) =>
-            `${name}: ${madinaTwin.formatNumber(values[k])} ${series.unit}`);
-        return `${series.labels[k]} · ${series.title}: ${parts.join(" against ")}`;
-    }""",
-    Output("sc-frame-text", "children"),
-    Input("sc-frame", "value"),
-    Input("sc-series", "data"),
-)

@@ -1,6 +1,7 @@
 """The twin page: the 3D city map, layer toggles, legends, details panel and data sources.
 
-Layout and thin callbacks only; data comes from `data`, specs from `layers`.
+Layout and thin callbacks only; data comes from `data`, specs from `layers`. The legends,
+the telemetry controls and the details panel have modules of their own.
 """
 
 from __future__ import annotations
@@ -9,35 +10,28 @@ import json
 
 import dash
 import flask
-import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask_wtf.csrf import generate_csrf
 
 from access.auth import current_role, current_username
-from access.guard import require
 from access.roles import RAW, RUN, STAFF_LAYERS, Role, allows
 from data.city import load_city
-from data.errors import MadinaError
-from data.lamp_day import lamp_day
 from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.details import (
-    DETAIL_FIELDS,
-    details_layer,
-    feature_details,
-    lamp_day_rows,
-    packed_field_details,
-)
-from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 from layers.lamp_colors import packed_lamp_colors
 from layers.water import packed_pipe_colors
 from pages.alerts import alerts_panel
+from pages.feature_details import no_selection
 from pages.i18n import LANGUAGES, Language, pick_language, translator
+from pages.legends import show_legends  # noqa: F401 (registers its callback)
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
 from pages.permissions import PUBLIC_LAMP_MODES, layer_permission
+from pages.scenario_compare import compare_selected  # noqa: F401 (registers its callback)
 from pages.scenario_library import library_panel
+from pages.scenario_map import show_run  # noqa: F401 (registers its callbacks)
 from pages.scenario_publish import publish_ticked  # noqa: F401 (registers its callback)
 from pages.share import parse_shared_view
+from pages.telemetry_controls import telemetry_controls
 from pages.traffic_controls import baseline_traffic_view, traffic_controls
 
 dash.register_page(__name__, path="/", title="Madina Twin", name="Twin")
@@ -86,27 +80,6 @@ def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
     return bundle
 
 
-def legend_block(manifest: dict, t=str) -> html.Div:
-    """One legend: title plus a swatch per entry (in the language of ``t``)."""
-    rows = [
-        html.Li(
-            [
-                html.Span(
-                    className="swatch",
-                    style={"backgroundColor": "rgb({},{},{})".format(*entry["color"][:3])},
-                ),
-                t(entry["label"]),
-            ]
-        )
-        for entry in manifest["legend"]
-    ]
-    return html.Div(
-        [html.H4(t(manifest["legendTitle"])), html.Ul(rows)],
-        className="legend",
-        id=f"legend-{manifest['id']}",
-    )
-
-
 # The time bar's words (assets/timebar.js draws it), passed translated in data-labels.
 TIME_BAR_LABELS = (
     "step",
@@ -121,40 +94,6 @@ TIME_BAR_LABELS = (
     "an hour in",
     "Nothing to play: show telemetry hexagons, the traffic or a what-if.",
 )
-
-
-def _telemetry_controls(day: str, t=str) -> html.Div:
-    """Variable, H3 resolution and hour of the telemetry hexagons on the map."""
-    resolutions = [{"label": t("auto (zoom)"), "value": "auto"}] + [
-        {"label": str(r), "value": str(r)} for r in (7, 8, 9, 10)
-    ]
-    variables = [{**option, "label": t(option["label"])} for option in variable_options()]
-    return html.Div(
-        [
-            html.H3(t("Telemetry (H3)")),
-            html.Label(t("Variable"), htmlFor="hex-variable"),
-            dcc.Dropdown(
-                options=[{"label": t("None"), "value": ""}, *variables],
-                value="",
-                clearable=False,
-                id="hex-variable",
-            ),
-            html.Label(t("H3 resolution"), htmlFor="hex-res"),
-            dcc.RadioItems(options=resolutions, value="auto", id="hex-res", inline=True),
-            html.Label(f"{t('Hour (Casablanca time) of')} {day}", htmlFor="hex-time"),
-            dcc.Slider(
-                0,
-                23,
-                1,
-                value=20,
-                marks={h: f"{h:02d}h" for h in range(0, 24, 4)},
-                id="hex-time",
-                updatemode="drag",
-            ),
-            html.Div(id="hex-status", className="hint"),
-        ],
-        className="telemetry",
-    )
 
 
 def _lamp_color_control(colors: dict, role: Role, t=str) -> html.Div:
@@ -285,7 +224,7 @@ def layout(**query: str) -> html.Div:
                     _lamp_color_control(bundle["lampColors"]["manifest"], role, t),
                     _pipe_color_control((bundle["pipeColors"] or {}).get("manifest")),
                     traffic_controls(bundle["traffic"], t),
-                    _telemetry_controls(day, t),
+                    telemetry_controls(day, t),
                     *(
                         [studio_panel(city_name, day), network_panel(city_name, day)]
                         if allows(role, RUN)
@@ -335,7 +274,7 @@ def layout(**query: str) -> html.Div:
             html.Aside(
                 [
                     html.H3(t("Details")),
-                    html.Div(id="feature-details", children=_no_selection(t)),
+                    html.Div(id="feature-details", children=no_selection(t)),
                 ],
                 className="twin-details",
             ),
@@ -410,16 +349,6 @@ def _account(role: Role, t=str) -> html.Div:
     )
 
 
-def _feature_title(layer_id: str) -> str:
-    titles = {"water-pipes": "Pipe", "water-nodes": "Junction", "water-dmas": "",
-              "power-lines": "MV line", "power-stations": "Station"}  # fmt: skip
-    return titles.get(layer_id, layer_id.rstrip("s").title())
-
-
-def _no_selection(t=str) -> html.P:
-    return html.P(t("Click a lamp, road, building or district on the map."), className="hint")
-
-
 dash.clientside_callback(
     ClientsideFunction(namespace="madina", function_name="render"),
     Output("twin-status", "children"),
@@ -442,187 +371,6 @@ dash.clientside_callback(
     Input("pipe-color", "value"),
     Input("twin-bundle", "data"),
 )
-
-
-dash.clientside_callback(
-    ClientsideFunction(namespace="madina", function_name="hexagons"),
-    Output("hex-status", "children"),
-    Input("hex-manifest", "data"),
-    Input("hex-res", "value"),
-    Input("hex-time", "value"),
-)
-
-# One callback per time-lapse slider, so a role's page without that panel still closes.
-for _slider in ("ls-frame", "ns-frame", "sc-frame"):
-    dash.clientside_callback(
-        ClientsideFunction(namespace="madina", function_name="hexagonFrame"),
-        Output("hex-status", "children", allow_duplicate=True),
-        Input(_slider, "value"),
-        State("hex-manifest", "data"),
-        State("hex-res", "value"),
-        prevent_initial_call=True,
-    )
-
-
-@callback(
-    Output("hex-manifest", "data"),
-    Output("hex-status", "children", allow_duplicate=True),
-    Input("hex-variable", "value"),
-    State("hex-manifest", "data"),
-    prevent_initial_call=True,
-    running=[(Output("hex-status", "children"), "Aggregating the day's readings…", "")],
-)
-def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict | None, str]:
-    """The manifest of the chosen variable's hexagons (the columns come from /api/hexagons).
-
-    "None" clears telemetry hexagons; a scenario's time-lapse stays until another is chosen.
-    """
-    if not variable:
-        scenario_shown = bool(shown) and shown.get("kind") == "scenario"
-        return (dash.no_update if scenario_shown else None), ""
-    if variable not in DISPLAY:
-        return dash.no_update, f"Unknown variable {variable!r}."
-    config = flask.current_app.config
-    # the public sees cells of at least k meters; a planner (RAW) sees every cell
-    k = 0 if allows(current_role(), RAW) else config["MADINA_MIN_CONTRIBUTORS"]
-    manifest = packed_hexagons(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"], variable, k=k)
-    blob_url = f"/api/hexagons/{config['MADINA_CITY']}/{variable}.bin" + (f"?k={k}" if k else "")
-    shown = any(r["cells"] for r in manifest.manifest["resolutions"].values())
-    note = "" if shown else f"Withheld: no cell of this variable has {k} meters or more."
-    return {**manifest.manifest, "blobUrl": blob_url}, note
-
-
-@callback(
-    Output("legends", "children"),
-    Input("layer-toggles", "value"),
-    Input("twin-bundle", "data"),
-    Input("hex-view", "data"),
-    Input("lamp-color", "value"),
-    Input("pipe-color", "value"),
-    Input("tr-mode", "value"),
-    State("hex-manifest", "data"),
-    State("twin-lang", "data"),
-)
-def show_legends(
-    shown: list[str] | None,
-    bundle: dict | None,
-    hex_view: dict | None,
-    lamp_color: str | None = None,
-    pipe_color: str | None = None,
-    traffic_mode: str | None = None,
-    hexagons: dict | None = None,
-    lang: str | None = None,
-) -> list[html.Div]:
-    """A legend for every visible layer, top layer first, in the page's language.
-
-    Lamps in their colour mode; telemetry or a scenario's hexagons at the shown resolution.
-    """
-    if not bundle:
-        return []
-    t = translator(lang)
-    shown = set(shown or [])
-    colors = bundle["lampColors"]["manifest"]
-    mode = {**colors["modes"], "dimming": colors["dimming"]}.get(lamp_color or "technology")
-    pipes = ((bundle["pipeColors"] or {}).get("manifest") or {}).get("modes", {})
-    pipes = pipes.get(pipe_color or "", {})
-    traffic = bundle["traffic"]["manifest"]["modes"].get(traffic_mode or "congestion", {})
-    modes = {
-        "lamps": mode or {},
-        "water-pipes": pipes,
-        "traffic": {"legendTitle": f"{t('Traffic')}: {t(traffic['title']).lower()}", **traffic}
-        if traffic
-        else {},
-    }
-    blocks = [
-        legend_block({**m, **modes.get(m["id"], {})}, t)
-        for m in reversed(bundle["layers"])
-        if m["id"] in shown
-    ]
-    res = str((hex_view or {}).get("res") or "")
-    if hexagons and res in hexagons["resolutions"]:
-        legend = {
-            "id": "hexagons",
-            "legendTitle": f"{t(hexagons['title'])} ({hexagons['unit']}), "
-            f"{t('H3 resolution')} {res}"
-            + (f" — {hexagons['scenario']}" if hexagons.get("scenario") else "")
-            + (
-                f" — {t('cells of fewer than')} {hexagons['minContributors']} "
-                f"{t('meters merged into their parent')}"
-                if hexagons.get("minContributors")
-                else ""
-            ),
-            "legend": hexagons["resolutions"][res]["legend"],
-        }
-        blocks.insert(0, legend_block(legend, t))
-    return blocks
-
-
-@callback(Output("feature-details", "children"), Input("selected-feature", "data"))
-def show_details(selection: dict | None) -> html.Div | html.P:
-    """Details of the clicked feature, looked up server-side in the city bundle.
-
-    A lamp's card adds what its meter said on the telemetry day, with its power profile.
-    """
-    if not selection:
-        return _no_selection()
-    clicked = str(selection.get("layer", ""))
-    layer_id = details_layer(clicked)
-    feature_id = str(selection.get("id", ""))
-    for layer in {clicked, layer_id} & set(LAYER_BUILDERS):
-        require(layer_permission(layer), f"details of the {layer} layer")
-    city = load_city(_city_name())
-    try:
-        if layer_id in DETAIL_FIELDS or layer_id not in LAYER_BUILDERS:
-            rows = feature_details(city, layer_id, feature_id)
-        else:  # network layers: what their tooltips hold, in full
-            day = flask.current_app.config["MADINA_TELEMETRY_DAY"]
-            packed = packed_layer(city.name, layer_id, day)
-            rows = packed_field_details(packed.manifest, packed.blob, feature_id)
-        metered = layer_id == "lamps" and allows(current_role(), RAW)  # a meter's raw day
-        if metered:
-            today = lamp_day(city.name, flask.current_app.config["MADINA_TELEMETRY_DAY"])
-            rows += lamp_day_rows(city, today, feature_id)
-    except MadinaError as err:
-        return html.P(str(err), className="error")
-    card = [
-        html.H4(f"{_feature_title(layer_id)} {feature_id}"),
-        html.Table(
-            html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
-            className="details-table",
-        ),
-    ]
-    if metered:
-        card.append(
-            dcc.Graph(
-                figure=lamp_profile_figure(today, feature_id),
-                config={"displayModeBar": False},
-                style={"height": "180px"},
-                id="lamp-profile",
-            )
-        )
-    return html.Div(card, id="details-card", **{"data-layer": layer_id, "data-feature": feature_id})
-
-
-def lamp_profile_figure(today, lamp_id: str) -> go.Figure:
-    """The lamp's metered power through the day (W per quarter-hour, local time)."""
-    power = today.power_w[today.of(lamp_id)]
-    fig = go.Figure(
-        go.Scatter(
-            x=today.times,
-            y=power.tolist(),
-            mode="lines",
-            line={"shape": "hv", "color": "#ffb000"},
-            hovertemplate="%{x|%H:%M}: %{y:.0f} W<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title={"text": f"Metered power on {today.day} (W, local time)", "font": {"size": 12}},
-        margin={"l": 40, "r": 10, "t": 30, "b": 25},
-        template="plotly_dark",
-        xaxis={"tickformat": "%H:%M"},
-        yaxis={"rangemode": "tozero"},
-    )
-    return fig
 
 
 dash.clientside_callback(

@@ -21,6 +21,21 @@ def twin(app):
     return importlib.import_module("pages.twin")
 
 
+@pytest.fixture(scope="module")
+def telemetry_page(app):
+    return importlib.import_module("pages.telemetry_controls")
+
+
+@pytest.fixture(scope="module")
+def legends_page(app):
+    return importlib.import_module("pages.legends")
+
+
+@pytest.fixture(scope="module")
+def details_page(app):
+    return importlib.import_module("pages.feature_details")
+
+
 def test_page_serves_and_loads_deck_from_this_server(client):
     page = client.get("/")
     assert page.status_code == 200
@@ -62,35 +77,37 @@ def test_bundle_names_every_layer_and_the_view(twin, city, city_name):
     assert "{layer}" in bundle["blobUrl"]
 
 
-def test_legends_follow_the_toggles(twin, city_name):
+def test_legends_follow_the_toggles(twin, city_name, legends_page):
     bundle = twin.twin_bundle(city_name, TELEMETRY_DAY)
-    legends = twin.show_legends(["lamps", "roads"], bundle, None, None)
+    legends = legends_page.show_legends(["lamps", "roads"], bundle, None, None)
     assert [block.id for block in legends] == ["legend-lamps", "legend-roads"]
-    assert twin.show_legends([], bundle, None, None) == []
+    assert legends_page.show_legends([], bundle, None, None) == []
 
 
-def test_telemetry_legend_is_the_shown_resolution_in_units(twin, as_role, city_name):
+def test_telemetry_legend_is_the_shown_resolution_in_units(
+    twin, as_role, city_name, telemetry_page, legends_page
+):
     with as_role("planner"):
-        manifest, status = twin.load_hexagons("speed_kmh")
+        manifest, status = telemetry_page.load_hexagons("speed_kmh")
     assert status == "" and manifest["blobUrl"] == f"/api/hexagons/{city_name}/speed_kmh.bin"
     bundle = twin.twin_bundle(city_name, TELEMETRY_DAY)
-    legends = twin.show_legends(
+    legends = legends_page.show_legends(
         ["lamps"], bundle, {"res": 9, "variable": "speed_kmh"}, hexagons=manifest
     )
     assert [block.id for block in legends] == ["legend-hexagons", "legend-lamps"]
     text = str(legends[0])
     assert "Mean vehicle speed (km/h), H3 resolution 9" in text
     assert text.count("km/h") == 1 + len(manifest["resolutions"]["9"]["legend"])
-    hidden = twin.show_legends(
+    hidden = legends_page.show_legends(
         ["lamps"], bundle, {"res": None, "variable": None}, hexagons=manifest
     )
     assert [block.id for block in hidden] == ["legend-lamps"]
 
 
-def test_telemetry_variable_is_checked_on_the_server(twin, as_role, client, city_name):
+def test_telemetry_variable_is_checked_on_the_server(as_role, client, city_name, telemetry_page):
     with as_role("planner"):
-        assert twin.load_hexagons("") == (None, "")
-        unchanged, message = twin.load_hexagons("salaries; drop table")
+        assert telemetry_page.load_hexagons("") == (None, "")
+        unchanged, message = telemetry_page.load_hexagons("salaries; drop table")
     assert message == "Unknown variable 'salaries; drop table'."
     refused = client.get(f"/api/hexagons/{city_name}/salaries.bin")
     assert refused.status_code == 404
@@ -99,7 +116,7 @@ def test_telemetry_variable_is_checked_on_the_server(twin, as_role, client, city
     served = client.get(f"/api/hexagons/{city_name}/power_w.bin")
     assert served.status_code == 200
     with as_role("planner"):
-        manifest, _ = twin.load_hexagons("power_w")
+        manifest, _ = telemetry_page.load_hexagons("power_w")
     assert len(served.get_data()) == manifest["byteLength"]
 
 
@@ -111,20 +128,20 @@ def test_a_bad_telemetry_day_is_refused_by_name():
         create_app({"telemetry_day": "2026-13-40"})
 
 
-def test_details_are_looked_up_server_side(twin, as_role, city):
+def test_details_are_looked_up_server_side(as_role, city, details_page):
     lamp = city.lamps.iloc[0]
     with as_role("planner"):
-        card = twin.show_details(
+        card = details_page.show_details(
             {"layer": "lamps", "id": lamp["lamp_id"], "fields": {"power_w": "1"}}
         )
         text = str(card)
         assert lamp["lamp_id"] in text
         assert f"{int(lamp['power_w'])} W" in text  # from the bundle, not the forged fields
-        refused = twin.show_details({"layer": "lamps", "id": "NOPE-1"})
+        refused = details_page.show_details({"layer": "lamps", "id": "NOPE-1"})
         assert (
             isinstance(refused, html.P) and "no feature with lamp_id 'NOPE-1'" in refused.children
         )
-        refused = twin.show_details({"layer": "sewers", "id": "x"})
+        refused = details_page.show_details({"layer": "sewers", "id": "x"})
         assert "no details for layer 'sewers'" in refused.children
 
 

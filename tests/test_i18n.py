@@ -37,6 +37,11 @@ def twin(app):
     return importlib.import_module("pages.twin")
 
 
+@pytest.fixture(scope="module")
+def legends_page(app):
+    return importlib.import_module("pages.legends")
+
+
 def public_titles(twin, city_name) -> set[str]:
     """Titles the public page shows from the data: layers, legends, modes, KPIs, kinds."""
     bundle = twin.twin_bundle(city_name, TELEMETRY_DAY, Role.PUBLIC)
@@ -89,7 +94,9 @@ def test_the_language_follows_the_browser_unless_asked(app):
     assert translator("klingon")("Layers") == "Layers"
 
 
-def test_legends_follow_the_page_language(twin, city_name):
+def test_legends_follow_the_page_language(twin, city_name, legends_page):
     bundle = twin.twin_bundle(city_name, TELEMETRY_DAY, Role.PUBLIC)
-    legends = twin.show_legends(["lamps"], bundle, None, "technology", None, None, None, "fr")
+    legends = legends_page.show_legends(
+        ["lamps"], bundle, None, "technology", None, None, None, "fr"
+    )
     assert "Points lumineux par technologie" in str(legends)

@@ -29,6 +29,16 @@ def twin(app):
     return importlib.import_module("pages.twin")
 
 
+@pytest.fixture(scope="module")
+def telemetry_page(app):
+    return importlib.import_module("pages.telemetry_controls")
+
+
+@pytest.fixture(scope="module")
+def details_page(app):
+    return importlib.import_module("pages.feature_details")
+
+
 @pytest.fixture(scope="module", autouse=True)
 def served(app):
     """One request first: Dash fills its callback map when it serves its first request."""
@@ -423,12 +433,14 @@ def test_routes_check_the_role_on_the_server(client_as, runs, city_name, role, p
         assert response.get_json()["error"].startswith("forbidden: ")
 
 
-def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(app, twin, as_role, client_as):
+def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(
+    app, as_role, client_as, telemetry_page
+):
     from data.privacy import contributors
     from data.sensors import sensors_for
 
     with as_role("public"):
-        manifest, _ = twin.load_hexagons("power_w")
+        manifest, _ = telemetry_page.load_hexagons("power_w")
     k = app.server.config["MADINA_MIN_CONTRIBUTORS"]
     assert manifest["minContributors"] == k and manifest["blobUrl"].endswith(f"?k={k}")
     assert client_as("public").get(manifest["blobUrl"]).status_code == 200
@@ -443,20 +455,20 @@ def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(app, twin, as_r
             inside = [h3.str_to_int(c) for c in h3.cell_to_children(cell, 10)]
             assert per_cell.reindex(np.array(inside, np.uint64)).fillna(0).sum() >= k, (res, cell)
     with as_role("public"):  # one area meter per district-metered area: all withheld, said so
-        _, note = twin.load_hexagons("flow_m3h")
+        _, note = telemetry_page.load_hexagons("flow_m3h")
     assert note == f"Withheld: no cell of this variable has {k} meters or more."
     with as_role("planner"):
-        raw, _ = twin.load_hexagons("power_w")
+        raw, _ = telemetry_page.load_hexagons("power_w")
     assert "minContributors" not in raw
     assert len(raw["resolutions"]["10"]["cells"]) > len(manifest["resolutions"]["10"]["cells"])
 
 
-def test_details_of_a_lamp_carry_its_meter_day_for_planners_only(twin, as_role, city):
+def test_details_of_a_lamp_carry_its_meter_day_for_planners_only(as_role, city, details_page):
     lamp = city.lamps.iloc[0]["lamp_id"]
     with as_role("planner"):
-        planner = str(twin.show_details({"layer": "lamps", "id": lamp}))
+        planner = str(details_page.show_details({"layer": "lamps", "id": lamp}))
     with as_role("public"):
-        public = str(twin.show_details({"layer": "lamps", "id": lamp}))
+        public = str(details_page.show_details({"layer": "lamps", "id": lamp}))
     assert lamp in public and "lamp-profile" in planner and "lamp-profile" not in public
     assert not isinstance(public, html.P)
     assert allows(Role.PLANNER, "raw") and not allows(Role.PUBLIC, "raw")
