@@ -4,7 +4,7 @@ The ``traffic`` layer draws the roads the engine carries (coloured by the ordina
 08:00 congestion). A run's playback (`packed_traffic_playback`) is sent once per scenario:
 per hour and arterial segment its speed, flow and works, each vertex's segment, the segments'
 midpoints (3D columns extruded by volume) and sampled trips for deck.gl's TripsLayer. The
-browser switches hours and colour modes itself (assets/twin.js); no round trip per frame.
+browser switches hours and colour modes itself (assets/traffic.js); no round trip per frame.
 """
 
 from __future__ import annotations
