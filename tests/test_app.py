@@ -177,3 +177,20 @@ def test_scenario_time_lapse_route_checks_everything_it_is_sent(client, city_nam
         f"/api/lighting/{city_name}/energy_kwh.bin?{query.replace('2026-11-23', '2030-01-05')}"
     )
     assert late.status_code == 422 and "outside the simulated" in late.json["error"]
+
+
+def test_k_is_read_from_the_environment_and_a_bad_one_is_named(monkeypatch):
+    from app import min_contributors
+    from data.privacy import PrivacyError
+
+    monkeypatch.delenv("MADINA_MIN_CONTRIBUTORS", raising=False)
+    assert min_contributors({}) == 10
+    monkeypatch.setenv("MADINA_MIN_CONTRIBUTORS", " 20 ")
+    assert min_contributors({}) == 20
+    assert min_contributors({"min_contributors": 3}) == 3  # the app's config comes first
+    monkeypatch.setenv("MADINA_MIN_CONTRIBUTORS", "ten")
+    with pytest.raises(PrivacyError, match=r"MADINA_MIN_CONTRIBUTORS='ten' is not a whole number"):
+        min_contributors({})
+    monkeypatch.setenv("MADINA_MIN_CONTRIBUTORS", "0")
+    with pytest.raises(PrivacyError, match="must be an integer >= 1, got 0"):
+        min_contributors({})
