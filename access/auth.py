@@ -2,8 +2,9 @@
 
 Failed log-ins are throttled per address and per user name (`access.throttle`).
 
-Sessions end after ``session_hours`` from login (not from the last click) and when the
-account's password or role changes. The signing key comes from ``MADINA_SECRET_KEY``.
+Sessions end after ``session_hours`` from login (not from the last click), at log-out (even a
+copy of the cookie: its id is kept as ended, `access.users.UserStore.end_session`) and when
+the account's password or role changes. The signing key comes from ``MADINA_SECRET_KEY``.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def init_auth(
     @manager.user_loader
     def load_account(account_id: str) -> Account | None:
         username = account_id.split("|", 1)[0]
-        user = open_users(server.config["MADINA_USER_DB"]).get(username)
+        ended_if = flask.session.get("session_id")  # a session ended by a log-out: refused
+        user = open_users(server.config["MADINA_USER_DB"]).get(username, session_id=ended_if)
         if user is None or session_id(user) != account_id:
             return None  # removed, or its password or role changed since this login
         return Account(user)
@@ -138,11 +140,17 @@ def init_auth(
         flask.session.permanent = True
         flask_login.login_user(Account(user))
         flask.session["login_at"] = time.time()
+        flask.session["session_id"] = secrets.token_urlsafe(24)
         LOG.info("%s logged in as %s", user.username, user.role.value)
         return flask.redirect(target)
 
     @server.post("/logout")
     def logout() -> flask.Response:
+        session_id, started = flask.session.get("session_id"), flask.session.get("login_at")
+        if session_id and started:  # a copy of this cookie must not outlive the log-out
+            lifetime = server.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+            users = open_users(server.config["MADINA_USER_DB"])
+            users.end_session(session_id, float(started) + lifetime)
         flask_login.logout_user()
         flask.session.clear()
         return flask.redirect("/")

@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,10 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
     password_changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ended_sessions (
+    session_id TEXT PRIMARY KEY,
+    expires REAL NOT NULL
 );
 """
 _HASHER = argon2.PasswordHasher()  # argon2id, the library's current RFC 9106 parameters
@@ -118,11 +123,25 @@ class UserStore:
             raise AccessError(f"user {username!r} exists already in {self.path}") from None
         return User(username, role, now, now)
 
-    def get(self, username: str) -> User | None:
-        """The account named ``username``, or None."""
+    def get(self, username: str, *, session_id: str | None = None) -> User | None:
+        """The account named ``username``, or None; None too if ``session_id`` was ended."""
         with self._connect() as db:
-            row = db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+            row = db.execute(
+                "SELECT * FROM users WHERE username = ? AND NOT EXISTS "
+                "(SELECT 1 FROM ended_sessions WHERE session_id = ?)",
+                (username, session_id),
+            ).fetchone()
         return _user(row) if row else None
+
+    def end_session(self, session_id: str, expires: float) -> None:
+        """Refuse the session ``session_id`` from now on (a log-out), until ``expires``.
+
+        Session cookies are signed, not stored: a copy of one kept from before the log-out
+        would still be valid until it expires, so its id is kept here until then.
+        """
+        with self._connect() as db:
+            db.execute("DELETE FROM ended_sessions WHERE expires < ?", (time.time(),))
+            db.execute("INSERT OR REPLACE INTO ended_sessions VALUES (?, ?)", (session_id, expires))
 
     def users(self) -> list[User]:
         """Every account, by name."""
