@@ -15,6 +15,7 @@ import xarray as xr
 
 from data.cube import CUBE_RESOLUTIONS, CubeBuilder, roll_up
 from data.errors import MadinaError
+from data.reporting import ReportingTally
 from data.sensors import BASE_RES, sensors_for
 from data.telemetry import Period, generate, utc_offset
 
@@ -38,15 +39,29 @@ def day_period(city: str, day: str) -> Period:
     return Period.of(start, start + pd.Timedelta(days=1))
 
 
-@functools.lru_cache(maxsize=4)
 def day_cubes(city: str, day: str) -> dict[int, xr.Dataset]:
     """Hourly cubes of ``day`` at every cube resolution, finest rolled up to the others."""
+    return _day(city, day)[0]
+
+
+def day_reporting(city: str, day: str) -> xr.Dataset:
+    """Distinct sensors that reported each variable, per hour of ``day`` and `BASE_RES` cell.
+
+    What the public view's small-count suppression counts (`data.reporting`).
+    """
+    return _day(city, day)[1]
+
+
+@functools.lru_cache(maxsize=4)
+def _day(city: str, day: str) -> tuple[dict[int, xr.Dataset], xr.Dataset]:
+    # one pass over the day's readings fills the cube and the tally of who reported
     period = day_period(city, day)
-    builder = CubeBuilder(
-        sensors_for(city), period.start, period.end, freq=DASHBOARD_BUCKET, res=BASE_RES
-    )
+    sensors = sensors_for(city)
+    builder = CubeBuilder(sensors, period.start, period.end, freq=DASHBOARD_BUCKET, res=BASE_RES)
+    tally = ReportingTally(sensors, period.start, period.end, freq=DASHBOARD_BUCKET)
     for batch in generate(city, period):
         builder.add(batch)
+        tally.add(batch)
     finest = builder.dataset()
     finest.attrs["local_day"] = day
-    return {res: roll_up(finest, res) for res in CUBE_RESOLUTIONS}
+    return {res: roll_up(finest, res) for res in CUBE_RESOLUTIONS}, tally.dataset()

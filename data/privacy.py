@@ -225,3 +225,79 @@ def suppressed_cube(
         }
     )
     return public
+
+
+def suppressed_by_bucket(
+    cube: xr.Dataset, reporting: xr.Dataset, kind: str, res: int, *, k: int = MIN_CONTRIBUTORS
+) -> xr.Dataset:
+    """The public view at ``res`` where each value's contributors are the sensors that reported.
+
+    `suppressed_cube` counts a fleet's registered meters; a meter silent in an hour hides no one
+    in that hour's value, so here every (variable, time bucket) gets its own tree from the
+    sensors that gave a value of that variable in that bucket (`data.reporting`). Each bucket's
+    views nest, so no difference of two of them isolates fewer than ``k`` reporting sensors.
+
+    Parameters
+    ----------
+    cube : xarray.Dataset
+        A resolution-`BASE_RES` cube (`data.cube`), dims (time, cell).
+    reporting : xarray.Dataset
+        Per variable, (time, cell) distinct sensors that reported, at `BASE_RES`
+        (`data.reporting.ReportingTally`), on the cube's times.
+    kind : str
+        The fleet whose variables are published.
+    res : int
+        Resolution of the view (7-10).
+    k : int
+        Fewest reporting sensors behind a shown value (>= 1).
+
+    Returns
+    -------
+    xarray.Dataset
+        As `suppressed_cube`, on the union of the buckets' display cells: a value is NaN (and
+        its count 0) in the buckets where its cell is not shown. ``<name>_sensors`` holds the
+        reporting sensors behind each value; attrs say ``suppression_basis`` = "reporting".
+    """
+    k, res = check_k(k), _check_res(res)
+    names = [n for n in cube.data_vars if n in VARIABLES and VARIABLES[n].kind == kind]
+    missing = [n for n in names if n not in reporting]
+    if not names or missing:
+        raise PrivacyError(
+            f"no reporting tally for {missing or kind!r}: suppression by bucket needs one per "
+            "variable of the fleet"
+        )
+    if not np.array_equal(reporting["time"].to_numpy(), cube["time"].to_numpy()):
+        raise PrivacyError("the reporting tally and the cube cover different time buckets")
+    tally_cells = reporting["cell"].to_numpy().astype(np.uint64)
+    views = []
+    for name in names:
+        buckets = []
+        for t in range(cube.sizes["time"]):
+            counts = reporting[name].isel(time=t).to_numpy()
+            has = counts > 0
+            reported = Contributors(kind=kind, cells=tally_cells[has], counts=counts[has])
+            one = suppressed_cube(cube[[name, f"{name}_count"]].isel(time=[t]), reported, res, k=k)
+            sensors = one["contributors"].to_numpy()[None, :]
+            buckets.append(
+                one.drop_vars("contributors").assign(
+                    {f"{name}_sensors": (("time", "cell"), sensors)}
+                )
+            )
+        views.append(xr.concat(buckets, dim="time", join="outer", combine_attrs="override"))
+    public = xr.merge(views, join="outer", combine_attrs="override")
+    for name in names:
+        for companion in (f"{name}_count", f"{name}_sensors"):
+            attrs = public[companion].attrs
+            public[companion] = public[companion].fillna(0).astype(np.int64)
+            public[companion].attrs = attrs
+    for name in names:
+        public[f"{name}_sensors"].attrs.update(
+            {"units": "1", "long_name": f"distinct {kind} sensors that reported {name}"}
+        )
+    public.attrs["suppression_basis"] = "reporting"
+    public.attrs["suppression"] = (
+        f"in every time bucket, cells where fewer than {k} distinct {kind} sensors reported "
+        f"are merged into their parent cell or withheld; cells are of H3 resolutions "
+        f"{CUBE_RESOLUTIONS[0]}-{res}"
+    )
+    return public

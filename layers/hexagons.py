@@ -18,10 +18,10 @@ import pydeck as pdk
 import xarray as xr
 
 from data.cube import CUBE_RESOLUTIONS
-from data.day_cube import day_cubes
+from data.day_cube import day_cubes, day_reporting
 from data.errors import LayerSpecError
-from data.privacy import check_k, contributors, suppressed_cube
-from data.sensors import BASE_RES, VARIABLES, sensors_for
+from data.privacy import check_k, suppressed_by_bucket
+from data.sensors import BASE_RES, VARIABLES
 from data.telemetry import utc_offset
 from layers.codec import BlobWriter, PackedLayer
 from layers.spec import deck_json
@@ -37,7 +37,7 @@ PALETTE = (
     (34, 168, 132),
     (122, 209, 81),
     (253, 231, 37),
-)  # drawn at alpha 190 (assets/twin.js) so streets show through
+)  # drawn at alpha 190 (assets/twin_hexagons.js) so streets show through
 
 
 @dataclass(frozen=True)
@@ -256,8 +256,9 @@ def packed_hexagons(city: str, day: str, variable: str, *, k: int = 0) -> Packed
         City name, local day (YYYY-MM-DD) and cube variable (`DISPLAY`).
     k : int
         0 (default): the cubes as aggregated. k >= 1: every resolution shows the public,
-        small-count suppressed view (`data.privacy`): no cell holds fewer than ``k`` distinct
-        sensors of the variable's fleet; the manifest records ``minContributors``.
+        small-count suppressed view (`data.privacy.suppressed_by_bucket`): no value comes
+        from fewer than ``k`` distinct sensors that reported it in that hour; the manifest
+        records ``minContributors``.
     """
     display_of(variable)  # refuse before aggregating a whole day
     if k != 0:
@@ -269,6 +270,9 @@ def packed_hexagons(city: str, day: str, variable: str, *, k: int = 0) -> Packed
 def _packed_hexagons(city: str, day: str, variable: str, k: int) -> PackedLayer:
     cubes = day_cubes(city, day)
     if k:
-        fleet = contributors(sensors_for(city), VARIABLES[variable].kind)
-        cubes = {r: suppressed_cube(cubes[BASE_RES], fleet, r, k=k) for r in CUBE_RESOLUTIONS}
+        reporting, kind = day_reporting(city, day), VARIABLES[variable].kind
+        cubes = {
+            r: suppressed_by_bucket(cubes[BASE_RES], reporting, kind, r, k=k)
+            for r in CUBE_RESOLUTIONS
+        }
     return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, utc_offset(city))

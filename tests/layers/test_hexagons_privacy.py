@@ -4,8 +4,8 @@ import h3
 import numpy as np
 import pytest
 
-from data.day_cube import day_cubes
-from data.privacy import PrivacyError, contributors, suppressed_cube
+from data.day_cube import day_cubes, day_reporting
+from data.privacy import PrivacyError, suppressed_by_bucket
 from data.sensors import VARIABLES, parent_cells, sensors_for
 from layers.hexagons import pack_hexagons, packed_hexagons
 
@@ -59,9 +59,8 @@ def test_views_refine_each_other_on_the_real_city(city_name):
 
 
 def test_suppressed_frames_are_the_suppressed_cube(city_name):
-    cubes = day_cubes(city_name, DAY)
-    fleet = contributors(sensors_for(city_name), "road")
-    public = {r: suppressed_cube(cubes[10], fleet, r, k=K) for r in (7, 8, 9, 10)}
+    cubes, reporting = day_cubes(city_name, DAY), day_reporting(city_name, DAY)
+    public = {r: suppressed_by_bucket(cubes[10], reporting, "road", r, k=K) for r in (7, 8, 9, 10)}
     packed = pack_hexagons(public, "vehicles", np.timedelta64(1, "h"))
     for res, part in packed.manifest["resolutions"].items():
         cells = np.array([h3.str_to_int(c) for c in part["cells"]], np.uint64)
