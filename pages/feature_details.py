@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import flask
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from access.auth import current_role
 from access.guard import require
@@ -23,6 +23,7 @@ from layers.details import (
     lamp_day_rows,
     packed_field_details,
 )
+from pages.i18n import translator
 from pages.permissions import layer_permission
 
 
@@ -37,14 +38,20 @@ def no_selection(t=str) -> html.P:
     return html.P(t("Click a lamp, road, building or district on the map."), className="hint")
 
 
-@callback(Output("feature-details", "children"), Input("selected-feature", "data"))
-def show_details(selection: dict | None) -> html.Div | html.P:
+@callback(
+    Output("feature-details", "children"),
+    Input("selected-feature", "data"),
+    State("twin-lang", "data"),
+)
+def show_details(selection: dict | None, lang: str | None = None) -> html.Div | html.P:
     """Details of the clicked feature, looked up server-side in the city bundle.
 
-    A lamp's card adds what its meter said on the telemetry day, with its power profile.
+    Labels (and yes / no / unknown) in the page's language. A lamp's card adds what its meter
+    said on the telemetry day, with its power profile.
     """
+    t = translator(lang)
     if not selection:
-        return no_selection()
+        return no_selection(t)
     clicked = str(selection.get("layer", ""))
     layer_id = details_layer(clicked)
     feature_id = str(selection.get("id", ""))
@@ -65,9 +72,9 @@ def show_details(selection: dict | None) -> html.Div | html.P:
     except MadinaError as err:
         return html.P(str(err), className="error")
     card = [
-        html.H4(f"{_feature_title(layer_id)} {feature_id}"),
+        html.H4(f"{t(_feature_title(layer_id))} {feature_id}"),
         html.Table(
-            html.Tbody([html.Tr([html.Th(label), html.Td(value)]) for label, value in rows]),
+            html.Tbody([html.Tr([html.Th(t(label)), html.Td(t(value))]) for label, value in rows]),
             className="details-table",
         ),
     ]

@@ -17,18 +17,23 @@ from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore
 from layers.run_playback import packed_stored_run
 from pages.charts import cursor_shape
+from pages.i18n import translator
 from pages.scenario_library import scenario_store, ticked_runs
 from simulation.scenario_kinds import KINDS
 
 
-def map_options(records: list[ScenarioRecord]) -> list[dict]:
+def map_options(records: list[ScenarioRecord], t=str) -> list[dict]:
     """What the map can show of the ticked runs: each run, and each against the first."""
+    difference = t("Difference: {run} − {reference}")
     done = [r for r in records if r.status == "done"]
     options = [{"label": r.name, "value": r.id} for r in done]
     if done:
         reference = done[0]
         options += [
-            {"label": f"Difference: {r.name} − {reference.name}", "value": f"{r.id}:{reference.id}"}
+            {
+                "label": difference.format(run=r.name, reference=reference.name),
+                "value": f"{r.id}:{reference.id}",
+            }
             for r in done[1:]
             if r.kind == reference.kind
         ]
@@ -41,10 +46,11 @@ def map_options(records: list[ScenarioRecord]) -> list[dict]:
     Input("sc-table", "selected_row_ids"),
     Input("sc-done", "data"),
     State("sc-map", "value"),
+    State("twin-lang", "data"),
 )
-def offer_maps(selected: list[str] | None, _done, current: str | None) -> tuple:
+def offer_maps(selected: list[str] | None, _done, current: str | None, lang=None) -> tuple:
     """The map choices of the ticked runs (the current one kept while it is offered)."""
-    options = map_options(ticked_runs(selected))
+    options = map_options(ticked_runs(selected), translator(lang))
     values = [o["value"] for o in options]
     return options, current if current in values else None
 

@@ -12,6 +12,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 from access.auth import current_role
 from access.roles import RAW, allows
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
+from pages.i18n import translator
 
 
 def telemetry_controls(day: str, t=str) -> html.Div:
@@ -63,6 +64,7 @@ for _slider in ("ls-frame", "ns-frame", "sc-frame"):
         Output("hex-status", "children", allow_duplicate=True),
         Input(_slider, "value"),
         State("hex-manifest", "data"),
+        State("twin-lang", "data"),
         State("hex-res", "value"),
         prevent_initial_call=True,
     )
@@ -76,7 +78,9 @@ for _slider in ("ls-frame", "ns-frame", "sc-frame"):
     prevent_initial_call=True,
     running=[(Output("hex-status", "children"), "Aggregating the day's readings…", "")],
 )
-def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict | None, str]:
+def load_hexagons(
+    variable: str | None, shown: dict | None = None, lang: str | None = None
+) -> tuple[dict | None, str]:
     """The manifest of the chosen variable's hexagons (the columns come from /api/hexagons).
 
     "None" clears telemetry hexagons; a scenario's time-lapse stays until another is chosen.
@@ -92,5 +96,6 @@ def load_hexagons(variable: str | None, shown: dict | None = None) -> tuple[dict
     manifest = packed_hexagons(config["MADINA_CITY"], config["MADINA_TELEMETRY_DAY"], variable, k=k)
     blob_url = f"/api/hexagons/{config['MADINA_CITY']}/{variable}.bin" + (f"?k={k}" if k else "")
     shown = any(r["cells"] for r in manifest.manifest["resolutions"].values())
-    note = "" if shown else f"Withheld: no cell of this variable has {k} meters or more."
+    withheld = translator(lang)("Withheld: no cell of this variable has {k} meters or more.")
+    note = "" if shown else withheld.format(k=k)
     return {**manifest.manifest, "blobUrl": blob_url}, note

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from access.roles import Role
+from layers.details import DETAIL_FIELDS
 from layers.hexagons import variable_options
 from pages.i18n import LANGUAGES, catalog, pick_language, translator
+from pages.permissions import PUBLIC_LAYERS
 from simulation.scenario_kinds import KINDS
 from tests.conftest import TELEMETRY_DAY
 
@@ -38,6 +40,11 @@ def twin(app):
 
 
 @pytest.fixture(scope="module")
+def details_page(app):
+    return importlib.import_module("pages.feature_details")
+
+
+@pytest.fixture(scope="module")
 def legends_page(app):
     return importlib.import_module("pages.legends")
 
@@ -54,6 +61,9 @@ def public_titles(twin, city_name) -> set[str]:
     titles |= {option["label"] for option in variable_options()}
     for kind in KINDS.values():
         titles |= {kind.title, *(kpi.label for kpi in kind.kpis)}
+    for layer in PUBLIC_LAYERS & set(DETAIL_FIELDS):  # the details card of a clicked feature
+        titles |= {label for _, label, _ in DETAIL_FIELDS[layer][1]}
+    titles |= {"Density", "yes", "no", "unknown", "Lamp", "Road", "Building", "District"}
     return titles | set(twin.TIME_BAR_LABELS)
 
 
@@ -100,3 +110,16 @@ def test_legends_follow_the_page_language(twin, city_name, legends_page):
         ["lamps"], bundle, None, "technology", None, None, None, "fr"
     )
     assert "Points lumineux par technologie" in str(legends)
+
+
+def test_the_details_card_speaks_the_page_language(as_role, city, details_page):
+    building = {"layer": "buildings", "id": city.buildings.iloc[0]["building_id"]}
+    with as_role("public"):
+        arabic = str(details_page.show_details(building, "ar"))
+        french = str(details_page.show_details(building, "fr"))
+        english = str(details_page.show_details(building, None))
+        hint = str(details_page.show_details(None, "fr"))
+    assert "الارتفاع" in arabic and "مبنى" in arabic and "Height" not in arabic
+    assert "Hauteur" in french and "Bâtiment" in french
+    assert "Height" in english and "Building" in english
+    assert "Cliquez sur" in hint
