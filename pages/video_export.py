@@ -93,6 +93,25 @@ def video_controls(t=str) -> html.Details:
     )
 
 
+def render_url() -> str:
+    """Where the server's renderer reaches this twin: ``MADINA_RENDER_URL`` or this server.
+
+    This server's address comes from its own socket (``SERVER_NAME``, ``SERVER_PORT``), never
+    from the request's Host header: the renderer carries a render pass, which a forged Host
+    would send to another host.
+    """
+    configured = os.environ.get(RENDER_URL_ENV)
+    if configured:
+        return configured
+    environ = flask.request.environ
+    host = environ.get("SERVER_NAME") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # listening everywhere: loopback reaches it
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{environ['SERVER_PORT']}/"
+
+
 @callback(
     Output("vx-frames", "max"),
     Output("vx-frames", "value"),
@@ -163,9 +182,8 @@ def start_export(view: dict | None, frames: list | None, fps, size: str | None) 
         spec = VideoSpec(view=query, first=first, last=last, fps=fps, width=width,
                          height=height)  # fmt: skip
         name = store.get(mapped.split(":")[0]).name
-        base_url = os.environ.get(RENDER_URL_ENV) or flask.request.host_url
         job = video_jobs().create(
-            spec, owner=current_username() or "", base_url=base_url, name=name
+            spec, owner=current_username() or "", base_url=render_url(), name=name
         )
     except (MadinaError, ValueError, TypeError) as err:
         return dash.no_update, html.Span(f"Not exported: {err}", className="error")

@@ -125,7 +125,7 @@ def test_an_export_request_is_checked_then_recorded(app, as_role, outage):
             _, error = start_export(bad_view, frames, 4, size)
             assert named in str(error.children), (named, error.children)
     job = jobs_of(app).get(job_id)
-    assert job.owner == "salma" and job.base_url == "http://localhost/"
+    assert job.owner == "salma" and job.base_url == "http://localhost:80/"
     assert (job.spec.first, job.spec.last, job.spec.fps) == (70, 75, 4)
     assert (job.spec.width, job.spec.height) == (640, 360)
     assert "6 frames" in status and "Feeder 6 trips" in status
@@ -141,3 +141,18 @@ def test_the_public_cannot_ask_the_server_to_film(app, client_as, outage):
     assert post_callback(client_as("public"), body).status_code == 403
     allowed = post_callback(client_as("decision-maker"), body)
     assert allowed.status_code == 200 and "Filming 2 frames" in allowed.get_data(as_text=True)
+
+
+def test_the_renderer_goes_to_this_server_whatever_host_a_request_names(app, monkeypatch):
+    from pages.video_export import RENDER_URL_ENV, render_url
+
+    monkeypatch.delenv(RENDER_URL_ENV, raising=False)
+    forged = {"Host": "evil.example:666"}
+    with app.server.test_request_context("/", headers=forged):
+        assert render_url() == "http://localhost:80/"  # the server's socket, not the Host
+    everywhere = {"SERVER_NAME": "0.0.0.0", "SERVER_PORT": "8050"}
+    with app.server.test_request_context("/", headers=forged, environ_overrides=everywhere):
+        assert render_url() == "http://127.0.0.1:8050/"
+    monkeypatch.setenv(RENDER_URL_ENV, "http://twin.internal:9000/")
+    with app.server.test_request_context("/", headers=forged):
+        assert render_url() == "http://twin.internal:9000/"
