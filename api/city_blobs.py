@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import flask
 
-from access.auth import current_role
-from access.guard import refuse, require
-from access.roles import RAW, RUN, STAFF_LAYERS, allows
-from api import blob, error
+from access.guard import require
+from access.roles import RAW, RUN, STAFF_LAYERS
+from api import blob, error, requested_k
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
@@ -81,7 +80,7 @@ def register_city_routes(server: flask.Flask) -> None:
     def hexagon_blob(city: str, variable: str) -> flask.Response:
         """A day of telemetry hexagons; ``?k=``: cells of fewer than k meters merged."""
         day = server.config["MADINA_TELEMETRY_DAY"]
-        k = hexagon_k(flask.request.args.get("k"))
+        k = requested_k(flask.request.args.get("k"), RAW, "telemetry cells")
         return serve_blob(
             city,
             variable,
@@ -89,17 +88,6 @@ def register_city_routes(server: flask.Flask) -> None:
             "cube variable",
             lambda name: packed_hexagons(city, day, name, k=k),
         )
-
-    def hexagon_k(asked: str | None) -> int:
-        """The k a request may have: at least the configured one unless the role holds RAW."""
-        least = server.config["MADINA_MIN_CONTRIBUTORS"]
-        try:
-            k = int(asked) if asked else 0
-        except ValueError:
-            flask.abort(error(422, f"k must be a whole number of meters, not {asked!r}"))
-        if k < least and not allows(current_role(), RAW):
-            refuse(RAW, f"telemetry cells of fewer than {least} meters (k={k})")
-        return k
 
     @server.get("/api/lighting/<city>/<variable>.bin")
     def lighting_blob(city: str, variable: str) -> flask.Response:

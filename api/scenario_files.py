@@ -11,7 +11,7 @@ import flask
 from access.auth import current_username
 from access.guard import readable_run, require
 from access.roles import EXPORT, LIBRARY
-from api import blob, error
+from api import blob, error, requested_k
 from data.errors import MadinaError
 from data.scenario_store import ScenarioStoreError, open_store
 from layers.run_playback import packed_stored_run
@@ -50,15 +50,17 @@ def register_scenario_routes(server: flask.Flask) -> None:
         """A stored run's hexagon frames.
 
         ``?against=<id>``: its difference to that run; ``?scale_with=<id>``: coloured on one
-        scale with that run (the two maps of a split view).
+        scale with that run (the two maps of a split view); ``?k=``: the public's view of a
+        utility network run (cells of at least k buildings), which it must ask for.
         """
         against = flask.request.args.get("against") or None
         scale_with = flask.request.args.get("scale_with") or None
+        k = requested_k(flask.request.args.get("k"), LIBRARY, "run map cells")
         try:
             for shown in filter(None, (scenario_id, against, scale_with)):
                 readable(shown)
             packed = packed_stored_run(
-                server.config["MADINA_SCENARIO_DB"], scenario_id, variable, against, scale_with
+                server.config["MADINA_SCENARIO_DB"], scenario_id, variable, against, scale_with, k
             )
         except ScenarioStoreError as err:
             return error(404, str(err))

@@ -2,6 +2,10 @@
 
 The difference against a reference run is coloured on a diverging scale centred on zero (blue:
 less than the reference, red: more), so "no change" reads as neutral whatever the variable.
+
+A utility network run's cells add up the customers and loads of the buildings in them; the
+public sees those at one resolution (8) only, and only cells of at least k buildings, so no
+cell and no difference of two views speaks for a handful of households.
 """
 
 from __future__ import annotations
@@ -12,15 +16,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from data.city import load_city
 from data.errors import LayerSpecError
+from data.privacy import check_k
 from data.scenario_store import ScenarioStore, open_store
+from data.sensors import cells_of
 from data.telemetry import utc_offset
 from layers.codec import PackedLayer
-from layers.hexagons import Display, pack_cell_frames, quantile_classes
+from layers.hexagons import CellFrames, Display, pack_cell_frames, quantile_classes
 from layers.network_playback import rolled_up
 from simulation.compare import CompareError, difference
 
 RESOLUTIONS = (8, 9)
+PUBLIC_RESOLUTION = 8
+BUILDING_KINDS = frozenset({"pipe_break", "pressure", "outage"})  # cells sum buildings' figures
 # Diverging, colour-blind safe (ColorBrewer RdBu, 7 classes): blue below zero, red above.
 DIVERGING = (
     (33, 102, 172),
@@ -72,11 +81,13 @@ def packed_run_playback(
     *,
     title: str,
     reference: xr.Dataset | None = None,
+    min_buildings: int = 0,
 ) -> PackedLayer:
     """Hexagon frames of ``variable`` of a stored run (res 8 and 9), or its difference.
 
     ``results`` and ``reference`` are `data.scenario_store` result Datasets; with a reference,
-    the frames are ``results - reference`` on a diverging scale.
+    the frames are ``results - reference`` on a diverging scale. ``min_buildings`` >= 1: the
+    public's view, `PUBLIC_RESOLUTION` only and only cells of that many buildings or more.
     """
     if reference is None:
         values = results[variable]
@@ -88,6 +99,14 @@ def packed_run_playback(
     if not mean and bool(touched.any()):  # keep the cells the run touches
         values = values.sel(cell=touched)
     frames = {r: rolled_up(values, r, mean=mean) for r in RESOLUTIONS}
+    if min_buildings:
+        public = frames[PUBLIC_RESOLUTION]
+        keep = np.isin(public.cells, public_cells(city, min_buildings))
+        frames = {
+            PUBLIC_RESOLUTION: CellFrames(
+                public.cells[keep], public.values[:, keep], public.counts[:, keep]
+            )
+        }
     unit = results[variable].attrs.get("units", "")
     times = pd.DatetimeIndex(values["time"].to_numpy()) + utc_offset(city)
     daily = len(times) > 1 and (times[1] - times[0]) >= pd.Timedelta(days=1)
@@ -99,13 +118,29 @@ def packed_run_playback(
         starts=values["time"].to_numpy(),
         time_zone="Africa/Casablanca",
         count_label="H3 cells",
-        extra={"kind": "library", "difference": reference is not None},
+        extra={
+            "kind": "library",
+            "difference": reference is not None,
+            **({"minBuildings": min_buildings} if min_buildings else {}),
+        },
     )
     if reference is not None:
         for res, entry in packed.manifest["resolutions"].items():
             raw = frames[int(res)].values.astype(np.float32)
             entry["breaks"], entry["legend"] = diverging_classes(raw, unit)
     return packed
+
+
+@functools.lru_cache(maxsize=4)
+def public_cells(city: str, k: int) -> np.ndarray:
+    """The `PUBLIC_RESOLUTION` cells holding at least ``k`` buildings (by their centroids)."""
+    buildings = load_city(city).buildings
+    centres = buildings.geometry.representative_point()
+    cells, counts = np.unique(
+        cells_of(centres.x.to_numpy(), centres.y.to_numpy(), PUBLIC_RESOLUTION),
+        return_counts=True,
+    )
+    return cells[counts >= check_k(k)]
 
 
 @functools.lru_cache(maxsize=8)
@@ -115,18 +150,20 @@ def packed_stored_run(
     variable: str,
     against: str | None = None,
     scale_with: str | None = None,
+    k: int = 0,
 ) -> PackedLayer:
     """`packed_run_playback` of a finished run of the database ``db`` (cached: runs are final).
 
     ``against``: the difference to that run instead. ``scale_with``: another run whose values
-    share the colour classes (the two maps of a split view read on one scale).
+    share the colour classes (the two maps of a split view read on one scale). ``k`` >= 1: the
+    public's view of a utility network run (`public_cells`); 0: every cell.
 
     Raises `ScenarioStoreError` (no such run, or unfinished), `CompareError` (runs that do not
     compare) or `LayerSpecError` naming an unknown variable.
     """
     if scale_with is not None:
-        mine = packed_stored_run(db, scenario_id, variable)
-        other = packed_stored_run(db, scale_with, variable)
+        mine = packed_stored_run(db, scenario_id, variable, k=k)
+        other = packed_stored_run(db, scale_with, variable, k=k)
         _check_same_kind(open_store(db), scenario_id, scale_with, "a split view")
         return _on_shared_scale(mine, other)
     store = open_store(db)
@@ -139,14 +176,24 @@ def packed_stored_run(
             f"known: {', '.join(cell_vars)}"
         )
     long_name = results[variable].attrs.get("long_name", variable)
+    min_buildings = k if record.kind in BUILDING_KINDS else 0
     if against is None:
         return packed_run_playback(
-            record.city, results, variable, title=f"{record.name}: {long_name}"
+            record.city,
+            results,
+            variable,
+            title=f"{record.name}: {long_name}",
+            min_buildings=min_buildings,
         )
     reference = _check_same_kind(store, scenario_id, against, "a difference map")
     title = f"Change in {long_name}: {record.name} − {reference.name}"
     return packed_run_playback(
-        record.city, results, variable, title=title, reference=store.results(against)
+        record.city,
+        results,
+        variable,
+        title=title,
+        reference=store.results(against),
+        min_buildings=min_buildings,
     )
 
 

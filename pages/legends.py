@@ -89,6 +89,11 @@ def show_legends(
                 f"{t('meters merged into their parent')}"
                 if hexagons.get("minContributors")
                 else ""
+            )
+            + (
+                " — " + t("cells of fewer than {k} buildings withheld").format(k=buildings)
+                if (buildings := hexagons.get("minBuildings"))
+                else ""
             ),
             "legend": hexagons["resolutions"][res]["legend"],
         }

@@ -12,7 +12,9 @@ import dash
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, html
 
+from access.auth import current_role
 from access.guard import readable_run
+from access.roles import LIBRARY, allows
 from data.errors import MadinaError
 from data.scenario_store import ScenarioRecord, ScenarioStore
 from layers.run_playback import packed_stored_run
@@ -126,13 +128,16 @@ def show_run(choice: str | None, variable: str | None, split, selected) -> tuple
     scenario_id, _, against = choice.partition(":")
     store = scenario_store()
     db = str(store.path)
+    # the public sees a network run's cells of at least k buildings only (layers.run_playback)
+    least = dash.get_app().server.config["MADINA_MIN_CONTRIBUTORS"]
+    k = 0 if allows(current_role(), LIBRARY) else least
     try:
         for shown in filter(None, (scenario_id, against)):
             readable_run(store, shown)
         partner = _split_partner(store, scenario_id, selected) if split and not against else None
         if split and not against and partner is None:
             raise MadinaError("the split view needs a second ticked run of the same kind")
-        packed = packed_stored_run(db, scenario_id, variable, against or None, partner)
+        packed = packed_stored_run(db, scenario_id, variable, against or None, partner, k)
         results = store.results(scenario_id)
         lines = [(store.get(scenario_id).name, results[f"{variable}_total"])]
         if against or partner:
@@ -140,17 +145,20 @@ def show_run(choice: str | None, variable: str | None, split, selected) -> tuple
             lines.append((store.get(other).name, store.results(other)[f"{variable}_total"]))
     except MadinaError as err:
         return (*(no,) * 5, html.Span(f"Not shown: {err}", className="error"))
-    manifest = {**packed.manifest, "blobUrl": _map_url(scenario_id, variable, against=against)}
+    manifest = {
+        **packed.manifest,
+        "blobUrl": _map_url(scenario_id, variable, against=against, k=k),
+    }
     if partner:
-        manifest["blobUrl"] = _map_url(scenario_id, variable, scale_with=partner)
-        right = packed_stored_run(db, partner, variable, None, scenario_id)
+        manifest["blobUrl"] = _map_url(scenario_id, variable, scale_with=partner, k=k)
+        right = packed_stored_run(db, partner, variable, None, scenario_id, k)
         manifest["split"] = {
             "id": partner,
             "left": store.get(scenario_id).name,
             "right": store.get(partner).name,
             "manifest": {
                 **right.manifest,
-                "blobUrl": _map_url(partner, variable, scale_with=scenario_id),
+                "blobUrl": _map_url(partner, variable, scale_with=scenario_id, k=k),
             },
         }
     series = {
@@ -163,7 +171,7 @@ def show_run(choice: str | None, variable: str | None, split, selected) -> tuple
     return manifest, series, run_chart(series), last, 0, ""
 
 
-def _map_url(scenario_id: str, variable: str, **query: str) -> str:
+def _map_url(scenario_id: str, variable: str, **query) -> str:
     query = {k: v for k, v in query.items() if v}
     suffix = "?" + urllib.parse.urlencode(query) if query else ""
     return f"/api/scenarios/{scenario_id}/map/{variable}.bin{suffix}"

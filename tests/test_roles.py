@@ -10,6 +10,9 @@ import json
 import logging
 import re
 
+import h3
+import numpy as np
+import pandas as pd
 import pytest
 from dash import html
 from dash._utils import split_callback_id
@@ -247,9 +250,10 @@ def test_a_decision_maker_publishes_and_the_public_then_sees_the_run(app, client
     record = store.get(runs["private"].id)
     assert record.published_by == "mayor" and record.decision == "Defer"
     public = client_as("public")
-    assert public.get(f"/api/scenarios/{record.id}/map/customers_off.bin").status_code == 200
+    public_map = f"/api/scenarios/{record.id}/map/customers_off.bin?k=10"
+    assert public.get(public_map).status_code == 200
     store.withdraw(record.id)
-    assert public.get(f"/api/scenarios/{record.id}/map/customers_off.bin").status_code == 403
+    assert public.get(public_map).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -268,7 +272,10 @@ def test_a_decision_maker_publishes_and_the_public_then_sees_the_run(app, client
         ("public", "/api/lighting/{city}/cost_mad.bin?scenario=%7B%7D", 403),
         ("public", "/api/traffic/{city}/playback.bin?scenario=%7B%7D", 403),
         ("public", "/api/scenarios/{private}/map/customers_off.bin", 403),
-        ("public", "/api/scenarios/{published}/map/customers_off.bin", 200),
+        ("public", "/api/scenarios/{published}/map/customers_off.bin", 403),
+        ("public", "/api/scenarios/{published}/map/customers_off.bin?k=3", 403),
+        ("public", "/api/scenarios/{published}/map/customers_off.bin?k=10", 200),
+        ("decision-maker", "/api/scenarios/{published}/map/customers_off.bin", 200),
         ("public", "/api/scenarios/{published}/brief.html", 403),
         ("decision-maker", "/api/scenarios/{private}/brief.html", 200),
         ("decision-maker", "/api/scenarios/{private}/results.csv", 403),
@@ -295,10 +302,6 @@ def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(
     assert manifest["minContributors"] == k and manifest["blobUrl"].endswith(f"?k={k}")
     assert client_as("public").get(manifest["blobUrl"]).status_code == 200
     meters = contributors(sensors_for(app.server.config["MADINA_CITY"]), "lamp")
-    import h3
-    import numpy as np
-    import pandas as pd
-
     per_cell = pd.Series(meters.counts, index=meters.cells)
     for res, frames in manifest["resolutions"].items():
         for cell in frames["cells"]:
@@ -339,3 +342,28 @@ def test_staff_get_the_days_lamp_faults_as_alerts_and_the_public_does_not(twin, 
         public = twin.layout()
     assert "alerts" in ids_in(staff) and "alerts" not in ids_in(public)
     assert f"{int((day.state == OUT).sum()):,}" in str(staff)
+
+
+def test_the_public_map_of_an_outage_shows_cells_of_at_least_k_buildings(
+    app, as_role, client_as, city, runs
+):
+    scenario_map = importlib.import_module("pages.scenario_map")
+    published = runs["published"].id
+    k = app.server.config["MADINA_MIN_CONTRIBUTORS"]
+    with as_role("public"):
+        public, *_ = scenario_map.show_run(published, "load_lost_kw", None, [published])
+    with as_role("decision-maker"):
+        staff, *_ = scenario_map.show_run(published, "load_lost_kw", None, [published])
+    assert list(public["resolutions"]) == ["8"] and public["minBuildings"] == k
+    assert public["blobUrl"].endswith(f"?k={k}") and "minBuildings" not in staff
+    assert list(staff["resolutions"]) == ["8", "9"]
+    centres = city.buildings.geometry.representative_point()
+    per_cell = pd.Series(
+        [h3.latlng_to_cell(y, x, 8) for x, y in zip(centres.x, centres.y, strict=True)]
+    ).value_counts()
+    shown = public["resolutions"]["8"]["cells"]
+    assert shown and all(per_cell.get(c, 0) >= k for c in shown)
+    few = [c for c in staff["resolutions"]["8"]["cells"] if per_cell.get(c, 0) < k]
+    assert few and not set(few) & set(shown)  # the outage reaches small cells; they are withheld
+    blob = client_as("public").get(public["blobUrl"])
+    assert blob.status_code == 200 and len(blob.data) == public["byteLength"]
