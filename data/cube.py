@@ -28,6 +28,51 @@ class CubeError(MadinaError):
     """A cube request names an unknown variable, resolution or bucket, or a bad file."""
 
 
+class Slots:
+    """Where readings go: their time bucket and their variable's position, for one period.
+
+    Parameters
+    ----------
+    start, end
+        The period (UTC), end excluded.
+    freq : str
+        Time bucket, a pandas frequency ("15min", "1h", "1D").
+    variables : sequence of str, optional
+        Variables kept (default: all known), in this order.
+    """
+
+    def __init__(self, start, end, freq: str, variables=None) -> None:
+        self.variables = tuple(variables or VARIABLE_NAMES)
+        unknown = [v for v in self.variables if v not in VARIABLES]
+        if unknown:
+            raise CubeError(f"unknown variable(s) {unknown}; known: {', '.join(VARIABLES)}")
+        try:
+            self.step = pd.Timedelta(freq).value
+        except ValueError as err:
+            raise CubeError(f"bad time bucket {freq!r}: use a fixed step like 15min, 1h") from err
+        self.freq = str(freq)
+        self.start = pd.Timestamp(start).to_datetime64().astype("datetime64[ns]")
+        self.buckets = pd.date_range(
+            pd.Timestamp(start), pd.Timestamp(end), freq=freq, inclusive="left"
+        )
+        if len(self.buckets) == 0:
+            raise CubeError(f"no {freq} bucket between {start} and {end}")
+        # variable code -> position among ``variables`` (-1: not kept)
+        self.var_slot = np.full(len(VARIABLE_NAMES), -1, np.int64)
+        for i, name in enumerate(self.variables):
+            self.var_slot[VARIABLE_NAMES.index(name)] = i
+
+    def of(self, batch: Readings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each reading's bucket and variable slot, and whether it is kept.
+
+        Kept: in the period, of a kept variable, not NaN.
+        """
+        bucket = (batch.time.astype("datetime64[ns]") - self.start).astype(np.int64) // self.step
+        slot = self.var_slot[batch.variable]
+        keep = (bucket >= 0) & (bucket < len(self.buckets)) & (slot >= 0) & ~np.isnan(batch.value)
+        return bucket, slot, keep
+
+
 class CubeBuilder:
     """Accumulates reading batches into sums and counts per (variable, time bucket, cell).
 
@@ -48,29 +93,13 @@ class CubeBuilder:
     def __init__(self, sensors: Sensors, start, end, *, freq="15min", res=9, variables=None):
         if res not in CUBE_RESOLUTIONS:
             raise CubeError(f"resolution {res} is outside the supported {CUBE_RESOLUTIONS}")
-        self.variables = tuple(variables or VARIABLE_NAMES)
-        unknown = [v for v in self.variables if v not in VARIABLES]
-        if unknown:
-            raise CubeError(f"unknown variable(s) {unknown}; known: {', '.join(VARIABLES)}")
-        try:
-            self.res, self.freq = res, pd.Timedelta(freq)
-        except ValueError as err:
-            raise CubeError(f"bad time bucket {freq!r}: use a fixed step like 15min, 1h") from err
-        self.freq_label = str(freq)
-        self.start = pd.Timestamp(start).to_datetime64().astype("datetime64[ns]")
-        self.buckets = pd.date_range(
-            pd.Timestamp(start), pd.Timestamp(end), freq=freq, inclusive="left"
-        )
-        if len(self.buckets) == 0:
-            raise CubeError(f"no {freq} bucket between {start} and {end}")
+        self.res = res
+        self.slots = Slots(start, end, freq, variables)
+        self.variables, self.buckets = self.slots.variables, self.slots.buckets
         cells = sensors.table["cell"].to_numpy(np.uint64)
         if res != BASE_RES:
             cells = parent_cells(cells, res)
         self.cells, self.sensor_cell = np.unique(cells, return_inverse=True)
-        # variable code -> position in this cube (-1: not kept)
-        self.var_slot = np.full(len(VARIABLE_NAMES), -1, np.int64)
-        for i, name in enumerate(self.variables):
-            self.var_slot[VARIABLE_NAMES.index(name)] = i
         # bucket-major layout: a time-ordered batch touches one contiguous stretch
         shape = (len(self.buckets), len(self.variables), len(self.cells))
         self.sums = np.zeros(shape)
@@ -80,10 +109,7 @@ class CubeBuilder:
 
     def add(self, batch: Readings) -> CubeBuilder:
         """Fold one batch of readings into the cube (NaN values are skipped)."""
-        step = self.freq.value
-        bucket = (batch.time.astype("datetime64[ns]") - self.start).astype(np.int64) // step
-        slot = self.var_slot[batch.variable]
-        keep = (bucket >= 0) & (bucket < len(self.buckets)) & (slot >= 0) & ~np.isnan(batch.value)
+        bucket, slot, keep = self.slots.of(batch)
         kept = int(keep.sum())
         self.readings += kept
         self.dropped += len(batch) - kept
@@ -111,7 +137,7 @@ class CubeBuilder:
         """The cube as a CF-style dataset: one variable and one ``_count`` per metric."""
         sums, counts = self.sums.transpose(1, 0, 2), self.counts.transpose(1, 0, 2)
         return _dataset(
-            sums, counts, self.variables, self.buckets, self.cells, self.res, self.freq_label
+            sums, counts, self.variables, self.buckets, self.cells, self.res, self.slots.freq
         )
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.cube import CubeError
-from data.readings import VARIABLE_NAMES, Readings
-from data.sensors import BASE_RES, VARIABLES, Sensors
+from data.cube import Slots
+from data.readings import Readings
+from data.sensors import BASE_RES, Sensors
 
 
 class ReportingTally:
@@ -33,22 +33,8 @@ class ReportingTally:
     """
 
     def __init__(self, sensors: Sensors, start, end, *, freq: str = "1h", variables=None):
-        self.variables = tuple(variables or VARIABLE_NAMES)
-        unknown = [v for v in self.variables if v not in VARIABLES]
-        if unknown:
-            raise CubeError(f"unknown variable(s) {unknown}; known: {', '.join(VARIABLES)}")
-        try:
-            self.step = pd.Timedelta(freq).value
-        except ValueError as err:
-            raise CubeError(f"bad time bucket {freq!r}: use a fixed step like 15min, 1h") from err
-        self.freq = str(freq)
-        self.start = pd.Timestamp(start).to_datetime64().astype("datetime64[ns]")
-        self.buckets = pd.date_range(
-            pd.Timestamp(start), pd.Timestamp(end), freq=freq, inclusive="left"
-        )
-        self.var_slot = np.full(len(VARIABLE_NAMES), -1, np.int64)
-        for i, name in enumerate(self.variables):
-            self.var_slot[VARIABLE_NAMES.index(name)] = i
+        self.slots = Slots(start, end, freq, variables)
+        self.variables, self.buckets = self.slots.variables, self.slots.buckets
         # one flag per distinct sensor id (a registry row repeated counts once)
         self.sensor_of_row = pd.factorize(sensors.table["sensor_id"])[0]
         n_sensors = int(self.sensor_of_row.max()) + 1 if len(sensors) else 0
@@ -59,9 +45,7 @@ class ReportingTally:
 
     def add(self, batch: Readings) -> ReportingTally:
         """Flag the sensors of one batch's readings (NaN values are no report)."""
-        bucket = (batch.time.astype("datetime64[ns]") - self.start).astype(np.int64) // self.step
-        slot = self.var_slot[batch.variable]
-        keep = (bucket >= 0) & (bucket < len(self.buckets)) & (slot >= 0) & ~np.isnan(batch.value)
+        bucket, slot, keep = self.slots.of(batch)
         self.seen[bucket[keep], slot[keep], self.sensor_of_row[batch.sensor[keep]]] = True
         return self
 
@@ -81,5 +65,5 @@ class ReportingTally:
         return xr.Dataset(
             data,
             coords={"time": self.buckets.to_numpy(), "cell": self.cells},
-            attrs={"h3_resolution": BASE_RES, "time_bucket": self.freq},
+            attrs={"h3_resolution": BASE_RES, "time_bucket": self.slots.freq},
         )
