@@ -2,7 +2,7 @@
 
 Every file's CRS is found (the file's own declaration, or the caller's) and reprojected to
 WGS 84 with pyproj; every row is checked and a problem names the file, the row and the field;
-imports are written atomically (see `data.ngsi_ld.write_geoparquet`). No network.
+imports are written atomically (see `data.entity_files.write_geoparquet`). No network.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pyogrio
 import pyproj
 import shapely
 
-from data.ngsi_ld import NgsiError, refuse, write_geoparquet
+from data.entity_files import MAX_FILE_BYTES, write_geoparquet
+from data.ngsi_ld import NgsiError, refuse
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".parquet": "GeoParquet", ".csv": "CSV"}
-MAX_FILE_BYTES = 256_000_000
 WGS84 = "EPSG:4326"
 BOUNDS_MARGIN_DEG = 0.05
 

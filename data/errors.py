@@ -18,3 +18,11 @@ class SourceDataError(MadinaError):
 
 class LayerSpecError(MadinaError):
     """A layer cannot be built from the given data or style (names the field)."""
+
+
+class NgsiError(MadinaError):
+    """Entities that cannot be read; the message names the file, the entity and the field."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]

@@ -32,6 +32,7 @@ from data.asset_files import import_assets, write_assets
 from data.bundle_buildings import update_buildings
 from data.bundle_lamps import update_bundle
 from data.city import DEFAULT_CITY, bundle_dir, load_city
+from data.entity_files import load_entities, write_geoparquet
 from data.errors import MadinaError
 from data.ingest import ReadingStore
 from data.ngsi_broker import Broker
@@ -41,10 +42,8 @@ from data.ngsi_ld import (
     cabinet_entities,
     group_entities,
     import_streetlights,
-    load_entities,
     read_streetlights,
     streetlight_entities,
-    write_geoparquet,
 )
 from data.ngsi_observations import (
     ingest_observations,

@@ -8,38 +8,25 @@ file changes nothing). Exports the lamps and cabinets as valid entities. No netw
 from __future__ import annotations
 
 import functools
-import json
 import math
-import os
 import re
-import secrets
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from data.errors import MadinaError
+from data.entity_files import load_entities, write_geoparquet
+from data.errors import NgsiError
 
 CONTEXT = "https://smart-data-models.github.io/dataModel.Streetlighting/context.jsonld"
 FORMS = ("normalized", "keyValues")
-MAX_FILE_BYTES = 256_000_000  # the whole city's light points, normalized, take ~90 MB
-MAX_DEPTH = 20  # entities are shallow; deeper JSON is refused before it is walked
-MAX_ENTITIES = 500_000
 MAX_REPORTED = 20  # problems spelled out in the message
 STATUS = ("ok", "defectiveLamp", "brokenLantern", "columnIssue")
 TECHNOLOGIES = ("HPS", "LED", "MH")  # the twin's lamp technologies (City.lamps)
 POWER_STATE = ("on", "off", "low", "bootingUp")
 LOCAL_ID = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 BOUNDS_MARGIN_DEG = 0.05  # a light point may stand this far outside the city's lamps
-
-
-class NgsiError(MadinaError):
-    """Entities that cannot be read; the message names the file, the entity and the field."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or [message]
 
 
 def refuse(problems: list[str], prefix: str = "", error: type = NgsiError) -> None:
@@ -191,66 +178,6 @@ def _check_form(form: str) -> None:
 # --- import ------------------------------------------------------------------------------
 
 
-def load_entities(path: str | Path) -> list[dict]:
-    """The entities of a JSON or JSON-LD file: a list of entities, or one entity."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            raise NgsiError(f"{path}: the file is empty (0 bytes)")
-        if size > MAX_FILE_BYTES:
-            raise NgsiError(f"{path}: {size:,} bytes; at most {MAX_FILE_BYTES:,}")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise NgsiError(f"{path}: cannot read it ({err})") from None
-    return parse_entities(text, str(path))
-
-
-def parse_entities(text: str, source: str = "<text>") -> list[dict]:
-    """The entities of a JSON text (a list of entity objects, or one); errors name ``source``."""
-    if _depth(text) > MAX_DEPTH:
-        raise NgsiError(f"{source}: JSON nested deeper than {MAX_DEPTH} levels; not entities")
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except ValueError as err:
-        raise NgsiError(f"{source}: not valid JSON ({err})") from None
-    entities = data if isinstance(data, list) else [data]
-    if not entities:
-        raise NgsiError(f"{source}: no entity in the file")
-    if len(entities) > MAX_ENTITIES:
-        raise NgsiError(f"{source}: {len(entities):,} entities; at most {MAX_ENTITIES:,}")
-    for k, entity in enumerate(entities):
-        if not isinstance(entity, dict):
-            raise NgsiError(f"{source}: entity [{k}] is a {type(entity).__name__}, not an object")
-    return entities
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _depth(text: str) -> int:
-    """The deepest nesting of brackets outside strings (checked before json walks it)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 def plain(entity: dict, name: str):
     """An attribute's value in either form (None if absent).
 
@@ -396,26 +323,6 @@ def _number(entity: dict, name: str, low: float, high: float, errors: list[str],
 
 def _shown(value) -> str:
     return repr(value)[:40]
-
-
-def write_geoparquet(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
-    """Write ``frame`` to ``path`` as GeoParquet, atomically.
-
-    A temporary file in the same folder is written, read back and checked, then renamed over
-    ``path``. A failure leaves ``path`` as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}-{secrets.token_hex(6)}.parquet")  # same folder
-    try:
-        frame.to_parquet(temporary, index=False)
-        back = gpd.read_parquet(temporary)
-        if len(back) != len(frame) or back.crs != frame.crs:
-            raise NgsiError(f"{path}: the written file does not read back as written")
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    return path
 
 
 def import_streetlights(path: str | Path, bounds: tuple, store: str | Path) -> gpd.GeoDataFrame:

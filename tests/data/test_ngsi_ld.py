@@ -13,15 +13,14 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from data.entity_files import parse_entities, write_geoparquet
 from data.ngsi_ld import (
     NgsiError,
     cabinet_entities,
     import_streetlights,
-    parse_entities,
     plain,
     read_streetlights,
     streetlight_entities,
-    write_geoparquet,
 )
 
 SCHEMAS = Path(__file__).parent / "ngsi" / "schemas"
