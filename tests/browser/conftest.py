@@ -147,9 +147,15 @@ def open_twin(browser, live_server, accounts):
 
 
 @pytest.fixture()
-def twin_page(open_twin):
-    """The twin as a logged-in planner sees it (every tool), loaded and drawn."""
-    return open_twin("planner")
+def twin_page(open_twin, request):
+    """The twin as a logged-in planner sees it (every tool), loaded and drawn.
+
+    A module marked ``pytest.mark.twin_layers("districts")`` opens it with those layers alone:
+    in software rendering the roads, buildings and light points cost most of every frame
+    (benchmarks/video_export.py), which tests of hexagons and studios do not look at.
+    """
+    marker = request.node.get_closest_marker("twin_layers")
+    return open_twin("planner", f"/?layers={marker.args[0]}" if marker else "/")
 
 
 def _map_pixels(page) -> np.ndarray:

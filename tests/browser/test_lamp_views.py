@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.twin_layers("districts,lamps,lamp-faults")  # the light points alone
+
 
 def _color_by(page, label):
     page.locator("#lamp-color").click()

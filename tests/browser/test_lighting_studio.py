@@ -1,5 +1,9 @@
 """The lighting what-if in real Chromium: run a plan, read its KPIs, play its time-lapse."""
 
+import pytest
+
+pytestmark = pytest.mark.twin_layers("districts")  # hexagons and studios: no city layers
+
 HEX_READY = "madinaTwin.state.hex && madinaTwin.state.hex.blob !== null"
 
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.twin_layers("districts")  # hexagons and studios: no city layers
+
 HEX_READY = "madinaTwin.state.hex && madinaTwin.state.hex.blob !== null"
 
 

@@ -6,6 +6,8 @@ from PIL import Image
 
 from data.scenario_store import ScenarioStore
 
+pytestmark = pytest.mark.twin_layers("districts")  # hexagons and studios: no city layers
+
 
 def _open_library(page):
     page.locator("#scenario-library > summary").evaluate("el => el.click()")

@@ -3,6 +3,8 @@
 import h3
 import pytest
 
+pytestmark = pytest.mark.twin_layers("districts")  # hexagons and studios: no city layers
+
 HEX_READY = "madinaTwin.state.hex && madinaTwin.state.hex.blob !== null"
 HEX_DRAWN = "madinaTwin.state.deck.props.layers.some(l => l.id === 'hexagons')"
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.twin_layers("districts,roads")  # the traffic runs along the roads
+
 TRAFFIC_READY = "window.madinaTraffic && madinaTraffic.traffic.arrays !== null"
 LAYER_IDS = "madinaTwin.state.deck.props.layers.map(l => l.id)"
 
@@ -20,8 +22,6 @@ def _vertex_colors(page) -> list[int]:
 
 @pytest.mark.slow  # heavy in software rendering; CI runs it
 def test_the_traffic_layer_plays_the_day_with_trips_and_a_legend(twin_page, map_pixels):
-    for name in ("Buildings", "Light points"):  # fewer layers: faster software frames
-        twin_page.get_by_label(name).uncheck()
     twin_page.wait_for_timeout(500)
     before = map_pixels(twin_page)
     _show_traffic(twin_page)
