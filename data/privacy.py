@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.cube import CUBE_RESOLUTIONS, _dataset, _regroup
+from data.cube import CUBE_RESOLUTIONS, _dataset, _regroup, _sums
 from data.errors import MadinaError
 from data.sensors import BASE_RES, KINDS, VARIABLES, Sensors, parent_cells
 
@@ -134,6 +134,11 @@ def display_cells(contributors: Contributors, res: int, *, k: int = MIN_CONTRIBU
         holding each cell's meters, or `WITHHELD` (0) if they are in no public view.
     """
     k, res = check_k(k), _check_res(res)
+    return _display_views(contributors, k)[res]
+
+
+def _display_views(contributors: Contributors, k: int) -> dict[int, pd.Series]:
+    """`display_cells` at every view resolution, from one tree."""
     levels = range(CUBE_RESOLUTIONS[0], BASE_RES + 1)
     frame = pd.DataFrame({r: parent_cells(contributors.cells, r) for r in levels[:-1]})
     frame[BASE_RES] = np.asarray(contributors.cells, np.uint64)
@@ -148,14 +153,16 @@ def display_cells(contributors: Contributors, res: int, *, k: int = MIN_CONTRIBU
         smallest_child = child_n.groupby(frame[r]).transform("min").to_numpy()
         open_ &= smallest_child >= k  # children with 0 meters are absent, so never block
         depth[open_] = r + 1
-    cut = np.minimum(depth, res)
-    out = np.full(len(frame), WITHHELD, np.uint64)
-    for r in levels:
-        at = shown & (cut == r)
-        out[at] = frame[r].to_numpy()[at]
-    return pd.Series(
-        out, index=pd.Index(frame[BASE_RES].to_numpy(), name="cell"), name="display_cell"
-    )
+    index = pd.Index(frame[BASE_RES].to_numpy(), name="cell")
+    views = {}
+    for res in CUBE_RESOLUTIONS:
+        cut = np.minimum(depth, res)
+        out = np.full(len(frame), WITHHELD, np.uint64)
+        for r in levels:
+            at = shown & (cut == r)
+            out[at] = frame[r].to_numpy()[at]
+        views[res] = pd.Series(out, index=index, name="display_cell")
+    return views
 
 
 def suppressed_cube(
@@ -228,9 +235,9 @@ def suppressed_cube(
 
 
 def suppressed_by_bucket(
-    cube: xr.Dataset, reporting: xr.Dataset, kind: str, res: int, *, k: int = MIN_CONTRIBUTORS
-) -> xr.Dataset:
-    """The public view at ``res`` where each value's contributors are the sensors that reported.
+    cube: xr.Dataset, reporting: xr.Dataset, kind: str, *, k: int = MIN_CONTRIBUTORS
+) -> dict[int, xr.Dataset]:
+    """The public views where each value's contributors are the sensors that reported it.
 
     `suppressed_cube` counts a fleet's registered meters; a meter silent in an hour hides no one
     in that hour's value, so here every (variable, time bucket) gets its own tree from the
@@ -246,19 +253,23 @@ def suppressed_by_bucket(
         (`data.reporting.ReportingTally`), on the cube's times.
     kind : str
         The fleet whose variables are published.
-    res : int
-        Resolution of the view (7-10).
     k : int
         Fewest reporting sensors behind a shown value (>= 1).
 
     Returns
     -------
-    xarray.Dataset
-        As `suppressed_cube`, on the union of the buckets' display cells: a value is NaN (and
-        its count 0) in the buckets where its cell is not shown. ``<name>_sensors`` holds the
-        reporting sensors behind each value; attrs say ``suppression_basis`` = "reporting".
+    dict of int to xarray.Dataset
+        Per view resolution (7-10), as `suppressed_cube`, on the union of the buckets' display
+        cells: a value is NaN (and its count 0) in the buckets where its cell is not shown.
+        ``<name>_sensors`` holds the reporting sensors behind each value; attrs say
+        ``suppression_basis`` = "reporting".
     """
-    k, res = check_k(k), _check_res(res)
+    k = check_k(k)
+    if int(cube.attrs.get("h3_resolution", -1)) != BASE_RES:
+        raise PrivacyError(
+            f"suppression starts from a resolution-{BASE_RES} cube, "
+            f"got resolution {cube.attrs.get('h3_resolution')}"
+        )
     names = [n for n in cube.data_vars if n in VARIABLES and VARIABLES[n].kind == kind]
     missing = [n for n in names if n not in reporting]
     if not names or missing:
@@ -268,36 +279,68 @@ def suppressed_by_bucket(
         )
     if not np.array_equal(reporting["time"].to_numpy(), cube["time"].to_numpy()):
         raise PrivacyError("the reporting tally and the cube cover different time buckets")
-    tally_cells = reporting["cell"].to_numpy().astype(np.uint64)
-    views = []
+    cells = cube["cell"].to_numpy().astype(np.uint64)
+    reported = reporting[names].reindex(cell=cells, fill_value=0)
+    times, bucket = cube["time"].to_numpy(), cube.attrs.get("time_bucket", "")
+    parts: dict[int, list[xr.Dataset]] = {res: [] for res in CUBE_RESOLUTIONS}
     for name in names:
-        buckets = []
-        for t in range(cube.sizes["time"]):
-            counts = reporting[name].isel(time=t).to_numpy()
-            has = counts > 0
-            reported = Contributors(kind=kind, cells=tally_cells[has], counts=counts[has])
-            one = suppressed_cube(cube[[name, f"{name}_count"]].isel(time=[t]), reported, res, k=k)
-            sensors = one["contributors"].to_numpy()[None, :]
-            buckets.append(
-                one.drop_vars("contributors").assign(
-                    {f"{name}_sensors": (("time", "cell"), sensors)}
-                )
-            )
-        views.append(xr.concat(buckets, dim="time", join="outer", combine_attrs="override"))
-    public = xr.merge(views, join="outer", combine_attrs="override")
-    for name in names:
-        for companion in (f"{name}_count", f"{name}_sensors"):
-            attrs = public[companion].attrs
-            public[companion] = public[companion].fillna(0).astype(np.int64)
-            public[companion].attrs = attrs
-    for name in names:
-        public[f"{name}_sensors"].attrs.update(
-            {"units": "1", "long_name": f"distinct {kind} sensors that reported {name}"}
-        )
-    public.attrs["suppression_basis"] = "reporting"
-    public.attrs["suppression"] = (
+        sensors = reported[name].to_numpy()
+        # per view resolution, (time, cell): the display cell of each cube cell in each bucket
+        display = {res: np.full(sensors.shape, WITHHELD, np.uint64) for res in CUBE_RESOLUTIONS}
+        for t in range(len(times)):
+            has = sensors[t] > 0
+            tally = Contributors(kind=kind, cells=cells[has], counts=sensors[t][has])
+            for res, view in _display_views(tally, k).items():
+                display[res][t, has] = view.to_numpy()
+        sums, counts = _sums(cube, name), cube[f"{name}_count"].to_numpy()
+        for res, labels_of in display.items():
+            parts[res].append(_by_bucket_view(name, sums, counts, sensors, labels_of, times, res,
+                                              bucket))  # fmt: skip
+    suppression = (
         f"in every time bucket, cells where fewer than {k} distinct {kind} sensors reported "
         f"are merged into their parent cell or withheld; cells are of H3 resolutions "
-        f"{CUBE_RESOLUTIONS[0]}-{res}"
+        f"{CUBE_RESOLUTIONS[0]}-{{res}}"
     )
-    return public
+    views = {}
+    for res, datasets in parts.items():
+        public = xr.merge(datasets, join="outer", fill_value=0, combine_attrs="override")
+        for name in names:  # a cell not shown in a bucket: no value there (its counts are 0)
+            attrs = public[name].attrs
+            public[name] = public[name].where(public[f"{name}_count"] > 0)
+            public[name].attrs = attrs
+        public.attrs.update(
+            {
+                **{a: cube.attrs[a] for a in ("local_day",) if a in cube.attrs},
+                "suppressed": 1,
+                "min_contributors": k,
+                "suppression_basis": "reporting",
+                "suppression": suppression.format(res=res),
+            }
+        )
+        views[res] = public
+    return views
+
+
+def _by_bucket_view(name, sums, counts, sensors, labels_of, times, res, bucket) -> xr.Dataset:
+    """One variable's view: sums, counts and reporting sensors added up per display cell."""
+    shown = labels_of != WITHHELD
+    labels, where = np.unique(labels_of[shown], return_inverse=True)
+    slot = np.nonzero(shown)[0] * len(labels) + where  # (bucket, display cell), flattened
+    size = len(times) * len(labels)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(slot, weights=values[shown], minlength=size).reshape(len(times), -1)
+
+    view = _dataset(
+        total(sums)[None], total(counts).astype(np.int64)[None], [name], times, labels, res,
+        bucket,
+    )  # fmt: skip
+    return view.assign(
+        {
+            f"{name}_sensors": (
+                ("time", "cell"),
+                total(sensors).astype(np.int64),
+                {"units": "1", "long_name": f"distinct sensors that reported {name}"},
+            )
+        }
+    )

@@ -270,9 +270,7 @@ def packed_hexagons(city: str, day: str, variable: str, *, k: int = 0) -> Packed
 def _packed_hexagons(city: str, day: str, variable: str, k: int) -> PackedLayer:
     cubes = day_cubes(city, day)
     if k:
-        reporting, kind = day_reporting(city, day), VARIABLES[variable].kind
-        cubes = {
-            r: suppressed_by_bucket(cubes[BASE_RES], reporting, kind, r, k=k)
-            for r in CUBE_RESOLUTIONS
-        }
+        finest = cubes[BASE_RES][[variable, f"{variable}_count"]]
+        kind = VARIABLES[variable].kind
+        cubes = suppressed_by_bucket(finest, day_reporting(city, day), kind, k=k)
     return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, utc_offset(city))

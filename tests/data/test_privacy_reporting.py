@@ -96,8 +96,8 @@ def test_a_meter_alone_in_its_hour_is_merged_not_published(quiet_hour):
     cells, sensors, cube, tally = quiet_hour
     static = suppressed_cube(cube, contributors(sensors, "lamp"), 10, k=K)
     assert shown(static, 1)[cells["b"]] == 777.0  # counting registered meters leaks it
-    for res in CUBE_RESOLUTIONS:
-        view = suppressed_by_bucket(cube, tally, "lamp", res, k=K)
+    views = suppressed_by_bucket(cube, tally, "lamp", k=K)
+    for res, view in views.items():
         assert 777.0 not in shown(view, 1).values()
         mean_b = pytest.approx((777 + 11 * 100) / 12)  # hour 0: all twelve reported
         assert shown(view, 0).get(cells["b"]) == (mean_b if res == 10 else None)
@@ -106,7 +106,7 @@ def test_a_meter_alone_in_its_hour_is_merged_not_published(quiet_hour):
         assert (sensors_behind[~np.isnan(values)] >= K).all()
         assert (view["power_w_count"].to_numpy()[np.isnan(values)] == 0).all()
     # hour 1 at res 10: b's lone meter is in a8 with g's 20 (the mean of 21 meters)
-    view = suppressed_by_bucket(cube, tally, "lamp", 10, k=K)
+    view = views[10]
     hour1 = shown(view, 1)
     assert cells["b"] not in hour1 and cells["b9"] not in hour1
     assert hour1[cells["a8"]] == pytest.approx((777 + 20 * 100) / 21)
@@ -118,7 +118,8 @@ def test_a_meter_alone_in_its_hour_is_merged_not_published(quiet_hour):
 
 def test_each_hours_views_nest_and_add_up(quiet_hour):
     _, _, cube, tally = quiet_hour
-    views = {r: suppressed_by_bucket(cube, tally, "lamp", r, k=K) for r in CUBE_RESOLUTIONS}
+    views = suppressed_by_bucket(cube, tally, "lamp", k=K)
+    assert sorted(views) == list(CUBE_RESOLUTIONS)
     for t in range(HOURS):
         totals = {r: int(v["power_w_count"].isel(time=t).sum()) for r, v in views.items()}
         assert len(set(totals.values())) == 1  # the same readings in every view
@@ -131,12 +132,12 @@ def test_each_hours_views_nest_and_add_up(quiet_hour):
 def test_a_tally_that_does_not_fit_the_cube_is_refused(quiet_hour):
     _, _, cube, tally = quiet_hour
     with pytest.raises(PrivacyError, match="no reporting tally for"):
-        suppressed_by_bucket(cube, tally.drop_vars("power_w"), "lamp", 9, k=K)
+        suppressed_by_bucket(cube, tally.drop_vars("power_w"), "lamp", k=K)
     shifted = tally.assign_coords(time=tally["time"] + np.timedelta64(1, "h"))
     with pytest.raises(PrivacyError, match="different time buckets"):
-        suppressed_by_bucket(cube, shifted, "lamp", 9, k=K)
+        suppressed_by_bucket(cube, shifted, "lamp", k=K)
     with pytest.raises(PrivacyError, match="k .* must be an integer >= 1"):
-        suppressed_by_bucket(cube, tally, "lamp", 9, k=0)
+        suppressed_by_bucket(cube, tally, "lamp", k=0)
 
 
 def test_the_real_citys_public_hexagons_count_who_reported(city_name):
@@ -148,7 +149,7 @@ def test_the_real_citys_public_hexagons_count_who_reported(city_name):
     assert h3i.get_resolution(int(reporting["cell"][0])) == 10
     # a speed needs a vehicle: fewer counters report it than vehicles, in quiet hours most
     assert (reporting["speed_kmh"].sum("cell") <= reporting["vehicles"].sum("cell")).all()
-    view = suppressed_by_bucket(finest, reporting, "road", 9, k=K)
+    view = suppressed_by_bucket(finest, reporting, "road", k=K)[9]
     values = view["speed_kmh"].to_numpy()
     assert (view["speed_kmh_sensors"].to_numpy()[~np.isnan(values)] >= K).all()
     registered = suppressed_cube(finest, contributors(sensors_for(city_name), "road"), 9, k=K)

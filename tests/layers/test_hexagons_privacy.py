@@ -60,7 +60,7 @@ def test_views_refine_each_other_on_the_real_city(city_name):
 
 def test_suppressed_frames_are_the_suppressed_cube(city_name):
     cubes, reporting = day_cubes(city_name, DAY), day_reporting(city_name, DAY)
-    public = {r: suppressed_by_bucket(cubes[10], reporting, "road", r, k=K) for r in (7, 8, 9, 10)}
+    public = suppressed_by_bucket(cubes[10], reporting, "road", k=K)
     packed = pack_hexagons(public, "vehicles", np.timedelta64(1, "h"))
     for res, part in packed.manifest["resolutions"].items():
         cells = np.array([h3.str_to_int(c) for c in part["cells"]], np.uint64)
