@@ -240,6 +240,10 @@ def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
     if status not in STATUS:
         errors.append(f"status: {_shown(status)} is not one of {', '.join(STATUS)}")
     power = _number(entity, "powerRating", 0, 2_000, errors, unit="W")
+    if power is not None:  # the twin keeps whole watts
+        if round(power) == 0:
+            errors.append(f"powerRating: {power:g} W rounds to 0 W; a light draws 1 W or more")
+        power = round(power) or None
     height = _number(entity, "lanternHeight", 0, 40, errors, unit="m")
     if height is None and "laternHeight" in entity:  # the models' older spelling
         height = _number(entity, "laternHeight", 0, 40, errors, unit="m")

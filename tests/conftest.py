@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 
@@ -111,3 +112,25 @@ def as_role(app, accounts):
             yield
 
     return context
+
+
+# The Dash pages' modules, for calling their layouts and callbacks as functions. Dash pages may
+# only be imported once the app exists.
+@pytest.fixture(scope="session")
+def twin(app):
+    return importlib.import_module("pages.twin")
+
+
+@pytest.fixture(scope="session")
+def telemetry_page(app):
+    return importlib.import_module("pages.telemetry_controls")
+
+
+@pytest.fixture(scope="session")
+def legends_page(app):
+    return importlib.import_module("pages.legends")
+
+
+@pytest.fixture(scope="session")
+def details_page(app):
+    return importlib.import_module("pages.feature_details")

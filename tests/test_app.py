@@ -1,7 +1,5 @@
 """The Dash app served through Flask's test client: routes, payload, callbacks as functions."""
 
-import importlib
-
 import numpy as np
 import pytest
 from dash import html
@@ -13,27 +11,6 @@ from tests.conftest import TELEMETRY_DAY
 @pytest.fixture()
 def client(client_as):
     return client_as("planner")  # every route open; tests/test_roles.py covers the others
-
-
-@pytest.fixture(scope="module")
-def twin(app):
-    # Dash pages may only be imported once the app exists.
-    return importlib.import_module("pages.twin")
-
-
-@pytest.fixture(scope="module")
-def telemetry_page(app):
-    return importlib.import_module("pages.telemetry_controls")
-
-
-@pytest.fixture(scope="module")
-def legends_page(app):
-    return importlib.import_module("pages.legends")
-
-
-@pytest.fixture(scope="module")
-def details_page(app):
-    return importlib.import_module("pages.feature_details")
 
 
 def test_page_serves_and_loads_deck_from_this_server(client):

@@ -1,7 +1,6 @@
 """The public view in French, Arabic (right to left) and English: catalogs complete, page marked."""
 
 import ast
-import importlib
 import json
 from pathlib import Path
 
@@ -32,21 +31,6 @@ def translated_in_code() -> set[str]:
             ):
                 found.add(node.args[0].value)
     return found
-
-
-@pytest.fixture(scope="module")
-def twin(app):
-    return importlib.import_module("pages.twin")
-
-
-@pytest.fixture(scope="module")
-def details_page(app):
-    return importlib.import_module("pages.feature_details")
-
-
-@pytest.fixture(scope="module")
-def legends_page(app):
-    return importlib.import_module("pages.legends")
 
 
 def public_titles(twin, city_name) -> set[str]:

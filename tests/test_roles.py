@@ -26,21 +26,6 @@ from tests.conftest import csrf_token
 UPDATE = "/_dash-update-component"
 
 
-@pytest.fixture(scope="module")
-def twin(app):
-    return importlib.import_module("pages.twin")
-
-
-@pytest.fixture(scope="module")
-def telemetry_page(app):
-    return importlib.import_module("pages.telemetry_controls")
-
-
-@pytest.fixture(scope="module")
-def details_page(app):
-    return importlib.import_module("pages.feature_details")
-
-
 @pytest.fixture(scope="module", autouse=True)
 def served(app):
     """One request first: Dash fills its callback map when it serves its first request."""

@@ -118,6 +118,8 @@ def test_a_models_example_with_typed_dates_and_the_old_spelling_is_read(bounds):
         10,
     )
     assert light.cabinet_id is None and light.power_w is not None  # NA: not given
+    entity["powerRating"] = {"type": "Property", "value": 70.6}  # the twin keeps whole watts
+    assert read_streetlights([entity], "example", bounds)["power_w"].tolist() == [71]
 
 
 def streetlight(**change) -> dict:
@@ -156,6 +158,7 @@ BROKEN_FILES = {
     "status a number": (one(status=5), "status: 5 is not one of"),
     "power as text": (one(powerRating="250"), "powerRating: '250' is not a number"),
     "huge power": (one(powerRating=1e300), "outside 0-2000 W"),
+    "a fraction of a watt": (one(powerRating=0.5), "powerRating: 0.5 W rounds to 0 W"),
     "infinite power": (INFINITE, "powerRating: inf is not a number"),
     "no location": (one(location=None), "location: not a GeoJSON Point"),
     "out of range": (one(location=at(200, 95)), "(200, 95) is not a longitude and latitude"),
