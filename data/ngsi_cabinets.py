@@ -8,10 +8,8 @@ Every entity is checked whole (`data.ngsi_ld.read_each`). No network here.
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
-import shapely
 
-from data.ngsi_ld import kind_and_id, plain, point_of, read_each, ref_id, refuse
+from data.ngsi_ld import located, plain, points_frame, read_each, ref_id, refuse
 
 WORKING_MODES = ("automatic", "manual", "semiautomatic")
 MAX_MEMBERS = 5_000  # light points on one circuit: far above any real cabinet's
@@ -20,7 +18,7 @@ MAX_MEMBERS = 5_000  # light points on one circuit: far above any real cabinet's
 def read_cabinets(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoDataFrame:
     """Cabinets: cabinet_id, working_mode, geometry (EPSG:4326); `NgsiError` lists problems."""
     rows = read_each(entities, source, lambda entity: _cabinet(entity, bounds), "cabinet_id")
-    return _frame(rows, ["cabinet_id", "working_mode"])
+    return points_frame(rows, ["cabinet_id", "working_mode"])
 
 
 def read_groups(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoDataFrame:
@@ -38,20 +36,13 @@ def read_groups(entities: list[dict], source: str, bounds: tuple) -> gpd.GeoData
                                 f"already in group {owner[lamp]}")  # fmt: skip
             owner[lamp] = row["group_id"]
     refuse(problems)
-    return _frame(rows, ["group_id", "cabinet_id", "lamp_ids"])
-
-
-def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(rows, columns=[*columns, "lon", "lat"])
-    geometry = shapely.points(frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float))
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    return points_frame(rows, ["group_id", "cabinet_id", "lamp_ids"])
 
 
 def _cabinet(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    cabinet_id, errors = kind_and_id(entity, "StreetlightControlCabinet")
+    cabinet_id, where, errors = located(entity, "StreetlightControlCabinet", bounds)
     if cabinet_id is None:
         return None, errors
-    where = point_of(plain(entity, "location"), bounds, errors)
     mode = plain(entity, "workingMode")
     if mode not in WORKING_MODES:
         errors.append(f"workingMode: {str(mode)[:30]!r} is not one of {', '.join(WORKING_MODES)}")
@@ -61,10 +52,9 @@ def _cabinet(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
 
 
 def _group(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    group_id, errors = kind_and_id(entity, "StreetlightGroup")
+    group_id, where, errors = located(entity, "StreetlightGroup", bounds)
     if group_id is None:
         return None, errors
-    where = point_of(plain(entity, "location"), bounds, errors)
     cabinet = plain(entity, "refStreetlightControlCabinet")
     if cabinet is None:  # the models' examples' older name
         cabinet = plain(entity, "refStreetlightCabinetController")

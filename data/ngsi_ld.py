@@ -202,10 +202,16 @@ def read_streetlights(entities: list[dict], source: str, bounds: tuple) -> gpd.G
     None), technology (or None), geometry (EPSG:4326).
     """
     rows = read_each(entities, source, lambda entity: _streetlight(entity, bounds), "lamp_id")
-    frame = pd.DataFrame(rows, columns=["lamp_id", "status", "power_w", "mounting_height_m",
-                                        "cabinet_id", "technology", "lon", "lat"])  # fmt: skip
-    frame["power_w"] = frame["power_w"].astype("Int32")
-    frame["mounting_height_m"] = frame["mounting_height_m"].astype(float)
+    lights = points_frame(rows, ["lamp_id", "status", "power_w", "mounting_height_m",
+                                 "cabinet_id", "technology"])  # fmt: skip
+    lights["power_w"] = lights["power_w"].astype("Int32")
+    lights["mounting_height_m"] = lights["mounting_height_m"].astype(float)
+    return lights
+
+
+def points_frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+    """Read entities' ``columns`` with their ``lon``/``lat`` as Points (EPSG:4326)."""
+    frame = pd.DataFrame(rows, columns=[*columns, "lon", "lat"])
     geometry = shapely.points(frame.pop("lon").to_numpy(float), frame.pop("lat").to_numpy(float))
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
@@ -226,16 +232,26 @@ def kind_and_id(entity: dict, kind: str) -> tuple[str | None, list[str]]:
     return local, []
 
 
+def located(entity: dict, kind: str, bounds: tuple) -> tuple[str | None, tuple | None, list[str]]:
+    """An entity's local id (`kind_and_id`) and its Point in the city (`point_of`), and why not.
+
+    Without a good type and id, nothing else of the entity is read.
+    """
+    local, errors = kind_and_id(entity, kind)
+    if local is None:
+        return None, None, errors
+    return local, point_of(plain(entity, "location"), bounds, errors), errors
+
+
 @functools.cache
 def _id_pattern(kind: str) -> re.Pattern:
     return re.compile(rf"^urn:ngsi-ld:{re.escape(kind)}:({LOCAL_ID})$")
 
 
 def _streetlight(entity: dict, bounds: tuple) -> tuple[dict | None, list[str]]:
-    lamp_id, errors = kind_and_id(entity, "Streetlight")
+    lamp_id, lon_lat, errors = located(entity, "Streetlight", bounds)
     if lamp_id is None:
         return None, errors
-    lon_lat = point_of(plain(entity, "location"), bounds, errors)
     status = plain(entity, "status")
     if status not in STATUS:
         errors.append(f"status: {_shown(status)} is not one of {', '.join(STATUS)}")

@@ -40,7 +40,7 @@ def app(city_name: str, tmp_path_factory):
     from app import create_app
 
     db = tmp_path_factory.mktemp("scenarios") / "scenarios.sqlite"
-    return create_app(
+    app = create_app(
         {
             "city": city_name,
             "telemetry_day": TELEMETRY_DAY,
@@ -49,6 +49,19 @@ def app(city_name: str, tmp_path_factory):
             "secret_key": "tests-only-" + "x" * 32,
         }
     )
+    app.server.test_client().get("/")  # Dash fills its callback map on its first request
+    return app
+
+
+def finished_outage(app, city: str, feeder: str, name: str):
+    """A done outage run of ``feeder`` in the app's scenario database (saved by salma)."""
+    from data.scenario_store import ScenarioStore
+    from simulation.runs import execute, submit
+
+    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
+    record = submit(store, kind="outage", params={"element_id": feeder}, city=city, name=name,
+                    author="salma")  # fmt: skip
+    return execute(store, record.id)
 
 
 PASSWORD = "correct horse battery staple"
@@ -114,23 +127,18 @@ def as_role(app, accounts):
     return context
 
 
-# The Dash pages' modules, for calling their layouts and callbacks as functions. Dash pages may
-# only be imported once the app exists.
-@pytest.fixture(scope="session")
-def twin(app):
-    return importlib.import_module("pages.twin")
+def _page_module(name: str):
+    """A fixture giving the Dash page module ``pages.<name>``, to call its layout and callbacks
+    as functions (Dash pages may only be imported once the app exists)."""
+
+    @pytest.fixture(scope="session")
+    def module(app):
+        return importlib.import_module(f"pages.{name}")
+
+    return module
 
 
-@pytest.fixture(scope="session")
-def telemetry_page(app):
-    return importlib.import_module("pages.telemetry_controls")
-
-
-@pytest.fixture(scope="session")
-def legends_page(app):
-    return importlib.import_module("pages.legends")
-
-
-@pytest.fixture(scope="session")
-def details_page(app):
-    return importlib.import_module("pages.feature_details")
+twin = _page_module("twin")
+telemetry_page = _page_module("telemetry_controls")
+legends_page = _page_module("legends")
+details_page = _page_module("feature_details")

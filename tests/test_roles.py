@@ -20,33 +20,19 @@ from dash._utils import split_callback_id
 from access.roles import PERMISSIONS, Role, allows
 from data.scenario_store import ScenarioStore
 from pages.permissions import PUBLIC_LAYERS, permission_of
-from simulation.runs import execute, submit
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, finished_outage
 
 UPDATE = "/_dash-update-component"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def served(app):
-    """One request first: Dash fills its callback map when it serves its first request."""
-    app.server.test_client().get("/")
 
 
 @pytest.fixture(scope="module")
 def runs(app, city_name):
     """A published outage and an unpublished one, both done."""
     store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
-
-    def run(element, name):
-        record = submit(
-            store, kind="outage", params={"element_id": element}, city=city_name, name=name,
-            author="salma",
-        )  # fmt: skip
-        return execute(store, record.id)
-
-    published = run("CAS-F003", "feeder 3 published")
+    published = finished_outage(app, city_name, "CAS-F003", "feeder 3 published")
     store.publish(published.id, by="mayor", decision="Reinforce feeder 3 in 2027")
-    return {"published": store.get(published.id), "private": run("CAS-F004", "feeder 4 draft")}
+    private = finished_outage(app, city_name, "CAS-F004", "feeder 4 draft")
+    return {"published": store.get(published.id), "private": private}
 
 
 def callback_request(app, output: str, inputs: dict, state: dict | None = None) -> dict:

@@ -8,26 +8,15 @@ import pytest
 import access.passes
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import UserStore
-from data.scenario_store import ScenarioStore
-from simulation.runs import execute, submit
 from simulation.video import VideoSpec, encode
 from simulation.video_jobs import VideoJobs, videos_dir
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, finished_outage
 from tests.test_roles import callback_request, output_of, post_callback
-
-
-@pytest.fixture(scope="module", autouse=True)
-def served(app):
-    """One request first: Dash fills its callback map when it serves its first request."""
-    app.server.test_client().get("/")
 
 
 @pytest.fixture(scope="module")
 def outage(app, city_name):
-    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
-    record = submit(store, kind="outage", params={"element_id": "CAS-F006"}, city=city_name,
-                    name="Feeder 6 trips", author="salma")  # fmt: skip
-    return execute(store, record.id)
+    return finished_outage(app, city_name, "CAS-F006", "Feeder 6 trips")
 
 
 def jobs_of(app) -> VideoJobs:

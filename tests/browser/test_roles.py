@@ -1,14 +1,12 @@
 """Each audience in a real browser: what it sees, what the server refuses, Arabic right to left."""
 
 from data.scenario_store import ScenarioStore
-from simulation.runs import execute, submit
+from tests.conftest import finished_outage
 
 
 def test_a_decision_maker_publishes_and_the_public_reads_it_in_arabic(open_twin, app, city_name):
     store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
-    record = submit(store, kind="outage", params={"element_id": "CAS-F005"}, city=city_name,
-                    name="Feeder 5 outage", author="salma")  # fmt: skip
-    execute(store, record.id)
+    record = finished_outage(app, city_name, "CAS-F005", "Feeder 5 outage")
 
     mayor = open_twin("decision-maker")
     assert mayor.locator("#account").inner_text().startswith("mayor · decision-maker")

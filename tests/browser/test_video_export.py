@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from data.scenario_store import ScenarioStore
-from simulation.runs import execute, submit
 from simulation.video import CHROMIUM
 from simulation.video_cli import fit_view, touched_cells
+from tests.conftest import finished_outage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def outage(app, city_name):
     """Feeder 5 trips at 18:00 (frame 72 of the day's quarter hours)."""
-    store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])
-    record = submit(store, kind="outage", params={"element_id": "CAS-F005"}, city=city_name,
-                    name="Feeder 5 trips at six", author="salma")  # fmt: skip
-    return execute(store, record.id)
+    return finished_outage(app, city_name, "CAS-F005", "Feeder 5 trips at six")
 
 
 def decoded(path) -> tuple[dict, list[np.ndarray]]:

@@ -16,6 +16,7 @@ from data.readings import Readings
 from data.sensors import sensors_for
 from data.telemetry import Period, generate
 from tests.data.test_ngsi_ld import errors_of, key_values, validators  # noqa: F401
+from tests.data.test_ngsi_observations import flow_observed
 
 
 def valid(entities: list[dict], validators, form: str) -> None:  # noqa: F811
@@ -129,13 +130,7 @@ def test_fuzzed_buildings_are_read_or_refused_never_crash(city, field, value, no
 @given(field=st.sampled_from(["id", "type", "dateObserved", "intensity", "averageVehicleSpeed",
                               "flow"]), value=JSON)  # fmt: skip
 def test_fuzzed_observations_are_read_or_refused_never_crash(city, city_name, field, value):
-    entity = {
-        "id": f"urn:ngsi-ld:TrafficFlowObserved:{city.roads['road_id'].iloc[0]}",
-        "type": "TrafficFlowObserved",
-        "dateObserved": "2026-11-23T07:00:00Z/2026-11-23T08:00:00Z",
-        "intensity": 120,
-        field: value,
-    }
+    entity = {**flow_observed(city), field: value}
     try:
         readings = readings_of(observations([entity], "fuzz"), sensors_for(city_name), "fuzz")
     except NgsiError as err:

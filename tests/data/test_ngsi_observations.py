@@ -24,6 +24,17 @@ from tests.data.test_ngsi_ld import errors_of, key_values, validators  # noqa: F
 EIGHT = dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC)  # 08:00 in Casablanca (UTC+1)
 
 
+def flow_observed(city, **attrs) -> dict:
+    """A TrafficFlowObserved of the city's first road, 07:00-08:00 on the telemetry day."""
+    return {
+        "id": f"urn:ngsi-ld:TrafficFlowObserved:{city.roads['road_id'].iloc[0]}",
+        "type": "TrafficFlowObserved",
+        "dateObserved": "2026-11-23T07:00:00Z/2026-11-23T08:00:00Z",
+        "intensity": 120,
+        **attrs,
+    }
+
+
 @pytest.fixture(scope="module")
 def baseline() -> pd.DataFrame:
     from pathlib import Path
@@ -117,13 +128,7 @@ def test_broker_history_enters_the_telemetry_store(broker_url, sensors, tmp_path
     ],
 )
 def test_a_bad_observation_is_named(city, sensors, change, named):
-    good = {
-        "id": f"urn:ngsi-ld:TrafficFlowObserved:{city.roads['road_id'].iloc[0]}",
-        "type": "TrafficFlowObserved",
-        "dateObserved": "2026-11-23T07:00:00Z/2026-11-23T08:00:00Z",
-        "intensity": 120,
-        "averageVehicleSpeed": 35.5,
-    }
+    good = flow_observed(city, averageVehicleSpeed=35.5)
     entity = {k: v for k, v in {**good, **change}.items() if v is not None}
     with pytest.raises(NgsiError, match=named.replace("(", r"\(")) as refused:
         readings_of(observations([entity], "obs.jsonld"), sensors, "obs.jsonld")
