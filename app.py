@@ -23,15 +23,15 @@ from access.users import default_db_path as default_user_db
 from api.city_blobs import register_city_routes
 from api.scenario_files import register_scenario_routes
 from data.city import DEFAULT_CITY
-from data.day_cube import day_cubes, day_period, default_day
-from data.privacy import MIN_CONTRIBUTORS, PrivacyError, check_k
-from data.scenario_store import ScenarioStore, default_db_path
+from data.store.scenarios import ScenarioStore, default_db_path
+from data.telemetry.day_cube import day_cubes, day_period, default_day
+from data.telemetry.privacy import MIN_CONTRIBUTORS, PrivacyError, check_k
 from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.lamp_colors import packed_lamp_colors
-from layers.traffic import packed_traffic_playback
-from layers.water import packed_pipe_colors
+from layers.lighting.colors import packed_lamp_colors
+from layers.traffic.flow import packed_traffic_playback
+from layers.water.network import packed_pipe_colors
 from pages.permissions import permission_of
-from simulation.traffic_scenarios import TrafficScenario
+from simulation.traffic.scenarios import TrafficScenario
 
 HERE = Path(__file__).resolve().parent
 K_ENV = "MADINA_MIN_CONTRIBUTORS"

@@ -14,15 +14,15 @@ from api import blob, error, requested_k
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
-from layers.lamp_colors import packed_lamp_colors
-from layers.lighting_playback import PLAYBACK_DISPLAY, packed_playback
+from layers.lighting.colors import packed_lamp_colors
+from layers.lighting.playback import PLAYBACK_DISPLAY, packed_playback
 from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
-from layers.traffic import packed_traffic_playback
-from layers.water import packed_pipe_colors
+from layers.traffic.flow import packed_traffic_playback
+from layers.water.network import packed_pipe_colors
 from pages.permissions import PUBLIC_LAMP_MODES, layer_permission
-from simulation.lighting_plans import playback_request
-from simulation.traffic_scenarios import TrafficScenario
+from simulation.lighting.plans import playback_request
+from simulation.traffic.scenarios import TrafficScenario
 
 
 def register_city_routes(server: flask.Flask) -> None:

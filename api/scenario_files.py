@@ -13,12 +13,12 @@ from access.guard import readable_run, require
 from access.roles import EXPORT, LIBRARY
 from api import blob, error, requested_k
 from data.errors import MadinaError
-from data.scenario_store import ScenarioStoreError, open_store
+from data.store.scenarios import ScenarioStoreError, open_store
 from layers.run_playback import packed_stored_run
 from simulation.compare import CompareError
 from simulation.exports import brief_html, cells_geojson, results_csv
-from simulation.video import VideoError
-from simulation.video_jobs import VideoJobs, videos_dir
+from video.jobs import VideoJobs, videos_dir
+from video.render import VideoError
 
 
 def register_scenario_routes(server: flask.Flask) -> None:

@@ -1,6 +1,6 @@
 /* Madina Twin: traffic playback on the twin's deck.gl canvas (see assets/twin.js).
  *
- * A run's playback (layers/traffic.py) arrives once: per hour and arterial segment its speed,
+ * A run's playback (layers/traffic/flow.py) arrives once: per hour and arterial segment its speed,
  * flow and works, each vertex's segment, segment midpoints and sampled trips. Hours and colour
  * modes are switched here: the traffic layer's colours and widths, 3D columns extruded by
  * volume, vehicles animated with deck.gl's TripsLayer. No server round trip per frame.

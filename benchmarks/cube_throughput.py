@@ -6,7 +6,8 @@ Run: python benchmarks/cube_throughput.py [--readings 10000000] [--naive 1000000
 1. Local engine, readings located by lon/lat (the hard case: every reading needs its cell).
    The data are the city's generated lamp power readings, given as (lon, lat, time, value)
    columns. Our engine: distinct positions -> H3 cells in one vectorised call
-   (`data.sensors.point_sensors`), then `data.cube.CubeBuilder` (bincount into time x cell).
+   (`data.telemetry.sensors.point_sensors`), then `data.telemetry.cube.CubeBuilder` (bincount into
+   time x cell).
    The same with every reading at its own position (GPS-like jitter): no position repeats.
    Baseline: pandas ``apply`` of ``h3.latlng_to_cell`` per row, then a group-by, on the first
    ``--naive`` rows of the same data (its rate is per reading, so the ratio holds). Peak memory
@@ -30,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from data.city import DEFAULT_CITY
-from data.cube import CubeBuilder
-from data.cube_dask import aggregate_on_dask
-from data.readings import VARIABLE_NAMES, Readings
-from data.sensors import KINDS, VARIABLES, point_sensors, sensors_for
-from data.telemetry import Period, chunk_tasks, generate, make_chunk
+from data.telemetry.cube import CubeBuilder
+from data.telemetry.cube_dask import aggregate_on_dask
+from data.telemetry.readings import VARIABLE_NAMES, Readings
+from data.telemetry.sensors import KINDS, VARIABLES, point_sensors, sensors_for
+from data.telemetry.synthetic import Period, chunk_tasks, generate, make_chunk
 
 START = pd.Timestamp("2026-11-23 12:00")
 STEP = pd.Timedelta("15min")

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from data.city import DEFAULT_CITY, load_city
-from simulation.lighting import ESTONIAN_SCHEDULE, LightingScenario, schedule_levels, simulate
+from simulation.lighting.model import ESTONIAN_SCHEDULE, LightingScenario, schedule_levels, simulate
 
 
 def main() -> None:

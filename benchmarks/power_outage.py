@@ -16,9 +16,9 @@ import time
 from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
 from data.city import DEFAULT_CITY, load_city
-from data.power_network import _load, build_power_network, load_power_network
-from simulation.power import OutageScenario, run_outage
-from simulation.power_flow import load_flow
+from data.power.network import _load, build_power_network, load_power_network
+from simulation.power.load_flow import load_flow
+from simulation.power.outage import OutageScenario, run_outage
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import time
 
 # Debian's Chromium, headless, drawing with SwiftShader (software WebGL), as the browser tests
 # and the video export do.
-from simulation.video import CHROMIUM_ARGS  # noqa: F401 (the browser benchmarks import it here)
+from video.render import CHROMIUM_ARGS  # noqa: F401 (the browser benchmarks import it here)
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:

@@ -22,22 +22,22 @@ import time
 import numpy as np
 from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
-import data.traffic_demand
-import data.traffic_network
-import simulation.traffic
+import data.traffic.demand
+import data.traffic.network
+import simulation.traffic.uxsim_engine
 from data.city import DEFAULT_CITY, load_city
-from data.traffic_demand import demand
-from data.traffic_network import ARTERIAL_CLASSES, traffic_network
+from data.traffic.demand import demand
+from data.traffic.network import ARTERIAL_CLASSES, traffic_network
 from layers.catalog import build_layer
 from layers.codec import pack_layer
-from layers.traffic import packed_traffic_playback
-from simulation.traffic import HOURS, run_traffic
-from simulation.traffic_scenarios import TrafficScenario
+from layers.traffic.flow import packed_traffic_playback
+from simulation.traffic.scenarios import TrafficScenario
+from simulation.traffic.uxsim_engine import HOURS, TAIL_H, run_traffic
 
 
 def uncached_run(city: str, scenario: TrafficScenario):
     """`run_traffic` with the engine cache cleared: a real engine run."""
-    simulation.traffic._engine_run.cache_clear()
+    simulation.traffic.uxsim_engine._engine_run.cache_clear()
     return run_traffic(city, scenario)
 
 
@@ -56,11 +56,11 @@ def main() -> None:
     rss_loaded = peak_rss_mb()
 
     def network_uncached():
-        data.traffic_network._cached.cache_clear()
+        data.traffic.network._cached.cache_clear()
         return traffic_network(city)
 
     def demand_uncached():
-        data.traffic_demand._cached.cache_clear()
+        data.traffic.demand._cached.cache_clear()
         return demand(city)
 
     net_s, net = timed(network_uncached, args.repeat)
@@ -103,7 +103,7 @@ def main() -> None:
         f"simulate {e['simulate_s']:.1f} s ({e['simulate_s'] / base_s:.0%}), results "
         f"{e['total_s'] - e['build_s'] - e['simulate_s']:.1f} s, outside the engine run "
         f"{base_s - e['total_s']:.1f} s\n"
-        f"  per simulated hour: {e['simulate_s'] / (HOURS + simulation.traffic.TAIL_H) * 1000:.0f}"
+        f"  per simulated hour: {e['simulate_s'] / (HOURS + TAIL_H) * 1000:.0f}"
         f" ms; per 1,000 vehicles: {base_s / e['vehicles'] * 1e6:.1f} ms"
     )
     print(

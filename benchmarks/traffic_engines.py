@@ -2,7 +2,7 @@
 
 Run: python benchmarks/traffic_engines.py [--cap-s 300] [--micro-share 0.1]
 Baseline of the ratios: UXsim's 24 h baseline day (`run_traffic`, engine cache cleared) in
-the same process. Then SUMO (`simulation.traffic_sumo.run_sumo`), every run stopped at
+the same process. Then SUMO (`simulation.traffic.sumo_engine.run_sumo`), every run stopped at
 ``--cap-s`` wall seconds:
 - mesoscopic, the peak hour 08:00-09:00 after 07:00-08:00 as warm-up (its trips loaded and
   driven, not reported), compared link by link with UXsim's 08:00 hour;
@@ -26,13 +26,13 @@ import time
 import numpy as np
 import xarray as xr
 
-import simulation.traffic
+import simulation.traffic.uxsim_engine
 from data.city import DEFAULT_CITY, load_city
-from data.traffic_demand import demand
-from data.traffic_network import traffic_network
-from simulation.traffic import run_traffic
-from simulation.traffic_scenarios import TrafficScenario
-from simulation.traffic_sumo import SumoError, run_sumo
+from data.traffic.demand import demand
+from data.traffic.network import traffic_network
+from simulation.traffic.scenarios import TrafficScenario
+from simulation.traffic.sumo_engine import SumoError, run_sumo
+from simulation.traffic.uxsim_engine import run_traffic
 
 PEAK = 8  # local hour compared between the engines
 NIGHT = 3
@@ -116,7 +116,7 @@ def main() -> None:
         f"{NIGHT:02d}:00; {load()}"
     )
 
-    simulation.traffic._engine_run.cache_clear()
+    simulation.traffic.uxsim_engine._engine_run.cache_clear()
     started = time.perf_counter()
     base = run_traffic(city.name, TrafficScenario())
     ux_s = time.perf_counter() - started

@@ -18,10 +18,10 @@ from werkzeug.serving import make_server
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import UserStore
 from app import create_app, warm_up
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 from simulation.runs import execute, submit
-from simulation.video import VideoSpec, export_video
-from simulation.video_cli import fit_view, touched_cells, view_query
+from video.cli import fit_view, touched_cells, view_query
+from video.render import VideoSpec, export_video
 
 FRAMES = 6  # 17:30 to 18:45: the feeder trips at 18:00
 CASES = [  # (label, layers or None for the page's defaults, size)

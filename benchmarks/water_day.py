@@ -22,15 +22,15 @@ import wntr
 from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
 from data.city import DEFAULT_CITY, load_city
-from data.water_model import run_hydraulics
-from data.water_network import read_water_network, water_dir
-from simulation.water import (
+from data.water.model import run_hydraulics
+from data.water.network import read_water_network, water_dir
+from simulation.water.hydraulics import (
     _baseline_day,
     baseline_day,
     run_pipe_break,
     run_pressure_management,
 )
-from simulation.water_scenarios import PipeBreakScenario, PressureScenario
+from simulation.water.scenarios import PipeBreakScenario, PressureScenario
 
 HOURS = 24
 

@@ -11,19 +11,19 @@ import functools
 from collections.abc import Callable
 
 from data.city import City, load_city
-from data.day_cube import default_day
 from data.errors import LayerSpecError
-from layers.buildings import building_layer
-from layers.cabinets import cabinet_layer, circuit_layer
+from data.telemetry.day_cube import default_day
+from layers.city.buildings import building_layer
+from layers.city.districts import district_layer
+from layers.city.roads import road_layer
 from layers.codec import PackedLayer, pack_layer
-from layers.districts import district_layer
-from layers.lamp_faults import fault_layer
-from layers.lamps import lamp_layer
-from layers.power import feeder_layer, station_layer
-from layers.roads import road_layer
+from layers.lighting.cabinets import cabinet_layer, circuit_layer
+from layers.lighting.faults import fault_layer
+from layers.lighting.lamps import lamp_layer
+from layers.power.network import feeder_layer, station_layer
 from layers.spec import LayerSpec
-from layers.traffic import traffic_layer
-from layers.water import dma_layer, node_layer, pipe_layer, source_layer
+from layers.traffic.flow import traffic_layer
+from layers.water.network import dma_layer, node_layer, pipe_layer, source_layer
 
 
 def _city_only(builder: Callable[[City], LayerSpec]) -> Callable[[City, str], LayerSpec]:

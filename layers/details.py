@@ -11,7 +11,7 @@ import numpy as np
 
 from data.city import City
 from data.errors import LayerSpecError
-from data.lamp_day import LAMP_STATES, LampDay
+from data.lighting.lamp_day import LAMP_STATES, LampDay
 
 # layer -> (id column, [(column, label, unit)])
 DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {

@@ -3,7 +3,7 @@
 The browser gets the whole day at once (values and reading counts per hour and cell, for each
 resolution 7-10, as float32/uint32 columns) plus a colour scale per resolution, so moving the
 time slider or zooming switches frames client-side, without a server round trip. With ``k``,
-the public views are small-count suppressed (`data.privacy`): cells of mixed resolutions.
+the public views are small-count suppressed (`data.telemetry.privacy`): cells of mixed resolutions.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import pandas as pd
 import pydeck as pdk
 import xarray as xr
 
-from data.cube import CUBE_RESOLUTIONS
-from data.day_cube import day_cubes, day_reporting
 from data.errors import LayerSpecError
-from data.privacy import check_k, suppressed_by_bucket
-from data.sensors import BASE_RES, VARIABLES
-from data.telemetry import utc_offset
+from data.telemetry.cube import CUBE_RESOLUTIONS
+from data.telemetry.day_cube import day_cubes, day_reporting
+from data.telemetry.privacy import check_k, suppressed_by_bucket
+from data.telemetry.sensors import BASE_RES, VARIABLES
+from data.telemetry.synthetic import utc_offset
 from layers.codec import BlobWriter, PackedLayer
 from layers.spec import deck_json
 
@@ -204,7 +204,7 @@ def pack_cell_frames(
 def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
     """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube).
 
-    Suppressed cubes (`data.privacy.suppressed_cube`) are recorded in the manifest as
+    Suppressed cubes (`data.telemetry.privacy.suppressed_cube`) are recorded in the manifest as
     ``minContributors`` (their k). Their cells may be of several resolutions: the layer keeps
     ``highPrecision: "auto"``, under which H3HexagonLayer scans the data and draws mixed
     resolutions cell by cell (checked in the deck.gl 9.3 bundled with pydeck).
@@ -256,7 +256,7 @@ def packed_hexagons(city: str, day: str, variable: str, *, k: int = 0) -> Packed
         City name, local day (YYYY-MM-DD) and cube variable (`DISPLAY`).
     k : int
         0 (default): the cubes as aggregated. k >= 1: every resolution shows the public,
-        small-count suppressed view (`data.privacy.suppressed_by_bucket`): no value comes
+        small-count suppressed view (`data.telemetry.privacy.suppressed_by_bucket`): no value comes
         from fewer than ``k`` distinct sensors that reported it in that hour; the manifest
         records ``minContributors``.
     """

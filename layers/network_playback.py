@@ -15,15 +15,15 @@ import xarray as xr
 
 from data.city import load_city
 from data.errors import MadinaError
-from data.sensors import parent_cells
-from data.telemetry import utc_offset
+from data.telemetry.sensors import parent_cells
+from data.telemetry.synthetic import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
-from simulation.power import OutageResult, OutageScenario, run_outage
-from simulation.traffic import TrafficResult, run_traffic
-from simulation.traffic_scenarios import TrafficScenario
-from simulation.water import WaterResult, run_pipe_break, run_pressure_management
-from simulation.water_scenarios import (
+from simulation.power.outage import OutageResult, OutageScenario, run_outage
+from simulation.traffic.scenarios import TrafficScenario
+from simulation.traffic.uxsim_engine import TrafficResult, run_traffic
+from simulation.water.hydraulics import WaterResult, run_pipe_break, run_pressure_management
+from simulation.water.scenarios import (
     PipeBreakScenario,
     PressureScenario,
     WaterScenarioError,

@@ -18,10 +18,10 @@ import xarray as xr
 
 from data.city import load_city
 from data.errors import LayerSpecError
-from data.privacy import check_k
-from data.scenario_store import ScenarioStore, open_store
-from data.sensors import cells_of
-from data.telemetry import utc_offset
+from data.store.scenarios import ScenarioStore, open_store
+from data.telemetry.privacy import check_k
+from data.telemetry.sensors import cells_of
+from data.telemetry.synthetic import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, pack_cell_frames, quantile_classes
 from layers.network_playback import rolled_up
@@ -85,7 +85,7 @@ def packed_run_playback(
 ) -> PackedLayer:
     """Hexagon frames of ``variable`` of a stored run (res 8 and 9), or its difference.
 
-    ``results`` and ``reference`` are `data.scenario_store` result Datasets; with a reference,
+    ``results`` and ``reference`` are `data.store.scenarios` result Datasets; with a reference,
     the frames are ``results - reference`` on a diverging scale. ``min_buildings`` >= 1: the
     public's view, `PUBLIC_RESOLUTION` only and only cells of that many buildings or more.
     """

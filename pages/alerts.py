@@ -1,6 +1,6 @@
 """The staff's alerts: the lamp faults the telemetry day's readings show, by district.
 
-Layout only (no callbacks): counts come from `data.lamp_day`, detected from the readings.
+Layout only (no callbacks): counts come from `data.lighting.lamp_day`, detected from the readings.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 from dash import html
 
 from data.city import City, load_city
-from data.lamp_day import DAY_BURNER, OUT, LampDay, lamp_day
+from data.lighting.lamp_day import DAY_BURNER, OUT, LampDay, lamp_day
 
 
 def fault_summary(city: City, day: LampDay) -> pd.DataFrame:

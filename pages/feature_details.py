@@ -14,7 +14,7 @@ from access.guard import require
 from access.roles import RAW, allows
 from data.city import load_city
 from data.errors import MadinaError
-from data.lamp_day import lamp_day
+from data.lighting.lamp_day import lamp_day
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.details import (
     DETAIL_FIELDS,

@@ -14,15 +14,15 @@ from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
 from data.city import load_city
 from data.errors import MadinaError
-from layers.lighting_playback import (
+from layers.lighting.playback import (
     PLAYBACK_DISPLAY,
     packed_playback,
     scenario_frames,
     scenario_result,
 )
 from pages.charts import cursor_shape
-from simulation.lighting import RETROFIT_ORDERS, LightingScenario, ScenarioError, compare
-from simulation.lighting_plans import (
+from simulation.lighting.model import RETROFIT_ORDERS, LightingScenario, ScenarioError, compare
+from simulation.lighting.plans import (
     PRESETS,
     format_schedule,
     parse_schedule,

@@ -10,10 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
-from data.water_network import load_water_network
+from data.water.network import load_water_network
 from layers.network_playback import MEAN_VARIABLES, NETWORK_DISPLAY
 from pages.charts import cursor_shape
-from simulation.water import baseline_day
+from simulation.water.hydraulics import baseline_day
 
 
 def water_kpi_rows(city: str, result) -> list[tuple[str, str, str]]:

@@ -14,10 +14,10 @@ from dash import Input, Output, State, callback, dcc, html
 
 from data.city import load_city
 from data.errors import MadinaError
-from data.power_network import load_power_network
-from data.traffic_network import traffic_network
-from data.water_model import CRITICAL_PRESSURE_M
-from data.water_network import load_water_network
+from data.power.network import load_power_network
+from data.traffic.network import traffic_network
+from data.water.model import CRITICAL_PRESSURE_M
+from data.water.network import load_water_network
 from layers.network_playback import (
     NETWORK_DISPLAY,
     POWER_VARIABLES,
@@ -32,9 +32,9 @@ from pages.network_results import chart, kpi_table, outage_kpi_rows, series_of, 
 from pages.traffic_form import FORM_FIELDS as TRAFFIC_FORM_FIELDS
 from pages.traffic_form import FORM_STATES as TRAFFIC_FORM_STATES
 from pages.traffic_form import traffic_form, traffic_scenario
-from simulation.power import OutageScenario
-from simulation.scenario_kinds import KINDS as SCENARIO_KINDS
-from simulation.water_scenarios import PipeBreakScenario, PressureScenario
+from simulation.kinds import KINDS as SCENARIO_KINDS
+from simulation.power.outage import OutageScenario
+from simulation.water.scenarios import PipeBreakScenario, PressureScenario
 
 KINDS = {
     "pipe_break": "Pipe break (water)",

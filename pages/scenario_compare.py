@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, html
 
 from access.auth import current_role
 from access.roles import EXPORT, LIBRARY, Role, allows
-from data.scenario_store import ScenarioRecord
+from data.store.scenarios import ScenarioRecord
 from pages.i18n import translator
 from pages.scenario_library import ticked_runs
 from simulation.compare import kpi_table

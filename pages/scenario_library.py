@@ -17,12 +17,12 @@ from access.auth import current_role, current_username
 from access.guard import readable_run
 from access.roles import LIBRARY, PUBLISH, RUN, Role, allows
 from data.errors import MadinaError
-from data.scenario_store import ScenarioRecord, ScenarioStore, open_store
+from data.store.scenarios import ScenarioRecord, ScenarioStore, open_store
 from pages.i18n import translator
 from pages.share import SharedView
 from pages.video_export import video_controls
+from simulation.kinds import KINDS
 from simulation.runs import execute, submit
-from simulation.scenario_kinds import KINDS
 
 STATUS_TEXT = {
     "queued": "queued",

@@ -16,12 +16,12 @@ from access.auth import current_role
 from access.guard import readable_run
 from access.roles import LIBRARY, allows
 from data.errors import MadinaError
-from data.scenario_store import ScenarioRecord, ScenarioStore
+from data.store.scenarios import ScenarioRecord, ScenarioStore
 from layers.run_playback import packed_stored_run
 from pages.charts import cursor_shape
 from pages.i18n import translator
 from pages.scenario_library import scenario_store, ticked_runs
-from simulation.scenario_kinds import KINDS
+from simulation.kinds import KINDS
 
 
 def map_options(records: list[ScenarioRecord], t=str) -> list[dict]:

@@ -1,6 +1,6 @@
 """The telemetry hexagons' controls: variable, H3 resolution and hour, and their callbacks.
 
-The public gets cells of at least k meters (`data.privacy`); a planner (RAW) every cell.
+The public gets cells of at least k meters (`data.telemetry.privacy`); a planner (RAW) every cell.
 """
 
 from __future__ import annotations

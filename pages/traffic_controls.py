@@ -11,8 +11,8 @@ import urllib.parse
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from layers.traffic import MODES, SHOWN_HOUR, packed_traffic_playback
-from simulation.traffic_scenarios import TrafficScenario
+from layers.traffic.flow import MODES, SHOWN_HOUR, packed_traffic_playback
+from simulation.traffic.scenarios import TrafficScenario
 
 
 def traffic_view(city: str, scenario: TrafficScenario, label: str = "") -> dict:

@@ -17,13 +17,13 @@ from dash import Input, Output, State, callback, dcc, html
 
 import data.city
 from data.errors import MadinaError
-from data.traffic_network import GREEN_SHARE, TrafficNetwork, traffic_network
+from data.traffic.network import GREEN_SHARE, TrafficNetwork, traffic_network
 from layers.network_playback import TRAFFIC_VARIABLES, packed_network_playback, scenario_json
 from pages.form_fields import append_id, number_field
 from pages.network_results import chart, kpi_table, series_of, traffic_kpi_rows
 from pages.traffic_controls import traffic_view
-from simulation.traffic import run_traffic
-from simulation.traffic_scenarios import TrafficScenario
+from simulation.traffic.scenarios import TrafficScenario
+from simulation.traffic.uxsim_engine import run_traffic
 
 MEASURES = {
     "works": "Road works / closure",

@@ -17,8 +17,8 @@ from access.auth import current_role, current_username
 from access.roles import RAW, RUN, STAFF_LAYERS, Role, allows
 from data.city import load_city
 from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.lamp_colors import packed_lamp_colors
-from layers.water import packed_pipe_colors
+from layers.lighting.colors import packed_lamp_colors
+from layers.water.network import packed_pipe_colors
 from pages.alerts import alerts_panel
 from pages.feature_details import no_selection
 from pages.i18n import LANGUAGES, Language, pick_language, translator
@@ -97,7 +97,7 @@ TIME_BAR_LABELS = (
 
 
 def _lamp_color_control(colors: dict, role: Role, t=str) -> html.Div:
-    """How the light points are coloured (modes from `layers.lamp_colors`).
+    """How the light points are coloured (modes from `layers.lighting.colors`).
 
     The dimming mode paints a lighting what-if's playback, so it comes with the studio (RUN).
     """
@@ -119,7 +119,7 @@ def _lamp_color_control(colors: dict, role: Role, t=str) -> html.Div:
 
 
 def _pipe_color_control(colors: dict | None) -> html.Div:
-    """How the water pipes are coloured (modes from `layers.water`).
+    """How the water pipes are coloured (modes from `layers.water.network`).
 
     Without the pipes (``colors`` None) the control is there but hidden: the legends read it.
     """

@@ -2,7 +2,7 @@
 
 Layout and thin callbacks only. The view to film is the one on screen (camera, layers, the
 mapped run, its difference or split view), sent as a shared link's query; the server's own
-headless Chromium films it (`simulation.video`) in a Dash background callback, with progress
+headless Chromium films it (`video.render`) in a Dash background callback, with progress
 and cancel, logged in by a render pass for the user who asked (`access.passes`).
 """
 
@@ -20,9 +20,9 @@ from access.guard import readable_run
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import open_users
 from data.errors import MadinaError
-from data.scenario_store import open_store
-from simulation.video import VideoError, VideoSpec, export_video, rescaled_view, size_of
-from simulation.video_jobs import VideoJobs, videos_dir
+from data.store.scenarios import open_store
+from video.jobs import VideoJobs, videos_dir
+from video.render import VideoError, VideoSpec, export_video, rescaled_view, size_of
 
 FPS_CHOICES = (1, 2, 4, 8, 12, 24)
 SIZES = {

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from data.city import DEFAULT_CITY
 from data.errors import MadinaError
-from data.scenario_store import ScenarioStore, default_db_path
+from data.store.scenarios import ScenarioStore, default_db_path
 from simulation.runs import execute, prepare, submit
 
 MAX_PLAN_BYTES = 1_000_000
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         list_records(store)
         return 0
     if args.command == "export-video":
-        from simulation.video_cli import export_from_cli
+        from video.cli import export_from_cli
 
         try:
             made = export_from_cli(args, store)

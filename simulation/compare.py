@@ -13,8 +13,8 @@ import numpy as np
 import xarray as xr
 
 from data.errors import MadinaError
-from data.scenario_store import ScenarioRecord
-from simulation.scenario_kinds import Kpi, kind_of
+from data.store.scenarios import ScenarioRecord
+from simulation.kinds import Kpi, kind_of
 
 
 class CompareError(MadinaError):

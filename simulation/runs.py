@@ -12,8 +12,8 @@ import traceback
 from collections.abc import Callable
 
 from data.errors import MadinaError
-from data.scenario_store import ScenarioRecord, ScenarioStore, ScenarioStoreError
-from simulation.scenario_kinds import canonical, engine_versions, kind_of
+from data.store.scenarios import ScenarioRecord, ScenarioStore, ScenarioStoreError
+from simulation.kinds import canonical, engine_versions, kind_of
 
 Progress = Callable[[float, str], None]
 

@@ -55,7 +55,7 @@ def app(city_name: str, tmp_path_factory):
 
 def finished_outage(app, city: str, feeder: str, name: str):
     """A done outage run of ``feeder`` in the app's scenario database (saved by salma)."""
-    from data.scenario_store import ScenarioStore
+    from data.store.scenarios import ScenarioStore
     from simulation.runs import execute, submit
 
     store = ScenarioStore(app.server.config["MADINA_SCENARIO_DB"])

@@ -132,7 +132,7 @@ def test_page_states_its_sources(twin, as_role, city):
 def test_scenario_time_lapse_route_checks_everything_it_is_sent(client, city_name):
     import json
 
-    from simulation.lighting_plans import PRESETS, playback_query, scenario_to_dict
+    from simulation.lighting.plans import PRESETS, playback_query, scenario_to_dict
 
     query = playback_query(PRESETS["led-estonian"], "day", "2026-11-23")
     served = client.get(f"/api/lighting/{city_name}/cost_mad.bin?{query}")
@@ -158,7 +158,7 @@ def test_scenario_time_lapse_route_checks_everything_it_is_sent(client, city_nam
 
 def test_k_is_read_from_the_environment_and_a_bad_one_is_named(monkeypatch):
     from app import min_contributors
-    from data.privacy import PrivacyError
+    from data.telemetry.privacy import PrivacyError
 
     monkeypatch.delenv("MADINA_MIN_CONTRIBUTORS", raising=False)
     assert min_contributors({}) == 10

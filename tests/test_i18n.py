@@ -11,7 +11,7 @@ from layers.details import DETAIL_FIELDS
 from layers.hexagons import variable_options
 from pages.i18n import LANGUAGES, catalog, pick_language, translator
 from pages.permissions import PUBLIC_LAYERS
-from simulation.scenario_kinds import KINDS
+from simulation.kinds import KINDS
 from tests.conftest import TELEMETRY_DAY
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"

@@ -18,7 +18,7 @@ from dash import html
 from dash._utils import split_callback_id
 
 from access.roles import PERMISSIONS, Role, allows
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 from pages.permissions import PUBLIC_LAYERS, permission_of
 from tests.conftest import csrf_token, finished_outage
 
@@ -264,8 +264,8 @@ def test_routes_check_the_role_on_the_server(client_as, runs, city_name, role, p
 def test_the_public_telemetry_has_no_cell_of_fewer_than_k_meters(
     app, as_role, client_as, telemetry_page
 ):
-    from data.privacy import contributors
-    from data.sensors import sensors_for
+    from data.telemetry.privacy import contributors
+    from data.telemetry.sensors import sensors_for
 
     with as_role("public"):
         manifest, _ = telemetry_page.load_hexagons("power_w")
@@ -299,7 +299,7 @@ def test_details_of_a_lamp_carry_its_meter_day_for_planners_only(as_role, city, 
 
 
 def test_staff_get_the_days_lamp_faults_as_alerts_and_the_public_does_not(twin, as_role, city):
-    from data.lamp_day import DAY_BURNER, OUT, lamp_day
+    from data.lighting.lamp_day import DAY_BURNER, OUT, lamp_day
     from pages.alerts import fault_summary
 
     day = lamp_day(city.name, "2026-11-23")

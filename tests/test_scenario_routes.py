@@ -5,7 +5,7 @@ import json
 import pytest
 import xarray as xr
 
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 from simulation.runs import execute, submit
 
 

@@ -8,10 +8,10 @@ import pytest
 import access.passes
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import UserStore
-from simulation.video import VideoSpec, encode
-from simulation.video_jobs import VideoJobs, videos_dir
 from tests.conftest import PASSWORD, finished_outage
 from tests.test_roles import callback_request, output_of, post_callback
+from video.jobs import VideoJobs, videos_dir
+from video.render import VideoSpec, encode
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
-from simulation.video import CHROMIUM, CHROMIUM_ARGS  # the server's renderer runs the same
 from tests.conftest import PASSWORD
+from video.render import CHROMIUM, CHROMIUM_ARGS  # the server's renderer runs the same
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 READY = (

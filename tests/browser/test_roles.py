@@ -1,6 +1,6 @@
 """Each audience in a real browser: what it sees, what the server refuses, Arabic right to left."""
 
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 from tests.conftest import finished_outage
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 
 pytestmark = pytest.mark.twin_layers("districts")  # hexagons and studios: no city layers
 

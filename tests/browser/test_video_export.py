@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data.scenario_store import ScenarioStore
-from simulation.video import CHROMIUM
-from simulation.video_cli import fit_view, touched_cells
+from data.store.scenarios import ScenarioStore
 from tests.conftest import finished_outage
+from video.cli import fit_view, touched_cells
+from video.render import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[2]
 

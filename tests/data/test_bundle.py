@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 from data.city import LAYER_COLUMNS, LAYER_FILES, load_city
-from data.constants import COASTAL_LANDMARKS, ROAD_CLASSES, TECHNOLOGY_SHARES
+from data.city.constants import COASTAL_LANDMARKS, ROAD_CLASSES, TECHNOLOGY_SHARES
 
 
 @pytest.fixture(scope="module")

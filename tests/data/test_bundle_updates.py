@@ -7,13 +7,13 @@ import shutil
 
 import pytest
 
-from data.bundle_buildings import update_buildings
-from data.bundle_lamps import update_bundle
 from data.city import bundle_dir, load_city
 from data.interop import main
-from data.ngsi_buildings import building_entities, read_buildings
-from data.ngsi_cabinets import read_cabinets, read_groups
-from data.ngsi_ld import (
+from data.interop.bundle_buildings import update_buildings
+from data.interop.bundle_lamps import update_bundle
+from data.interop.ngsi_buildings import building_entities, read_buildings
+from data.interop.ngsi_cabinets import read_cabinets, read_groups
+from data.interop.ngsi_ld import (
     NgsiError,
     cabinet_entities,
     group_entities,

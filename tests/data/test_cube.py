@@ -5,10 +5,18 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from data.cube import CubeBuilder, CubeError, aggregate, load_cube, resample, roll_up, save_cube
-from data.readings import Readings
-from data.sensors import VARIABLES, parent_cells, sensors_for
-from data.telemetry import Period, chunk_tasks, generate, make_chunk
+from data.telemetry.cube import (
+    CubeBuilder,
+    CubeError,
+    aggregate,
+    load_cube,
+    resample,
+    roll_up,
+    save_cube,
+)
+from data.telemetry.readings import Readings
+from data.telemetry.sensors import VARIABLES, parent_cells, sensors_for
+from data.telemetry.synthetic import Period, chunk_tasks, generate, make_chunk
 
 START, END = "2026-11-23", "2026-11-24"
 
@@ -81,7 +89,7 @@ def test_roll_up_equals_aggregating_at_that_resolution(readings, sensors, cube10
 
 def test_means_roll_up_weighted_by_their_counts():
     """Two cells under one parent: 1 reading of 10 and 3 readings of 2 -> mean 4, not 6."""
-    from data.cube import _dataset
+    from data.telemetry.cube import _dataset
 
     cells = np.array([0x8A39AAB81B87FFF, 0x8A39AAB81B97FFF], np.uint64)  # same res-9 parent
     sums = np.array([[[10.0, 6.0]]])
@@ -129,7 +137,7 @@ def test_bad_requests_name_what_is_wrong(sensors, cube10, tmp_path):
 
 def test_dask_local_cluster_gives_the_local_cube(city_name, sensors, sample):
     distributed = pytest.importorskip("distributed")
-    from data.cube_dask import aggregate_on_dask
+    from data.telemetry.cube_dask import aggregate_on_dask
 
     period = Period.of(START, END)
     tasks = chunk_tasks(city_name, period, sensors=sample)
@@ -152,7 +160,7 @@ def test_readings_by_position_index_like_h3_per_point(repeats, monkeypatch):
     """Fixed meters (positions repeat) and probes (all distinct) give h3-py's cell per row."""
     import h3
 
-    from data.sensors import point_sensors
+    from data.telemetry.sensors import point_sensors
 
     rng = np.random.default_rng(7)
     distinct = 60_000 if repeats == 1 else 3_000
@@ -172,7 +180,7 @@ def test_readings_by_position_index_like_h3_per_point(repeats, monkeypatch):
 
 
 def test_threaded_indexing_matches_one_call(monkeypatch):
-    import data.sensors as sensors_module
+    import data.telemetry.sensors as sensors_module
 
     rng = np.random.default_rng(3)
     lon, lat = rng.uniform(-8, -7, 50_000), rng.uniform(33, 34, 50_000)

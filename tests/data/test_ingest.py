@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.aggregate import main as aggregate_main
-from data.cube import aggregate, load_cube
-from data.ingest import IngestError, ReadingStore, read_readings
-from data.sensors import VARIABLES, sensors_for
-from data.telemetry import Period, generate
+from data.telemetry.aggregate import main as aggregate_main
+from data.telemetry.cube import aggregate, load_cube
+from data.telemetry.ingest import IngestError, ReadingStore, read_readings
+from data.telemetry.sensors import VARIABLES, sensors_for
+from data.telemetry.synthetic import Period, generate
 
 START, END = "2026-11-23 18:00", "2026-11-23 20:00"
 

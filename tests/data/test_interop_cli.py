@@ -8,8 +8,8 @@ import geopandas as gpd
 import pytest
 
 from data.interop import main
-from data.ngsi_ld import streetlight_entities
-from data.sensors import sensors_for
+from data.interop.ngsi_ld import streetlight_entities
+from data.telemetry.sensors import sensors_for
 
 
 def test_exports_and_imports_go_round_from_the_command_line(tmp_path, city, capsys):
@@ -110,7 +110,7 @@ def test_the_readings_land_on_the_roads_sensors(tmp_path, city, city_name):
                  "--out", str(tmp_path / "t.jsonld")]) == 0  # fmt: skip
     assert main(["import", "observations", str(tmp_path / "t.jsonld"), "--readings",
                  str(tmp_path / "r")]) == 0  # fmt: skip
-    from data.ingest import ReadingStore
+    from data.telemetry.ingest import ReadingStore
 
     frame = ReadingStore(tmp_path / "r", sensors).readings().to_frame(sensors)
     assert set(frame["variable"]) == {"vehicles", "speed_kmh"}

@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.day_cube import day_period
 from data.errors import MadinaError
-from data.lamp_day import LAMP_STATES, lamp_day
-from data.readings import VARIABLE_NAMES, Readings
-from data.sensors import sensors_for
-from data.telemetry import (
+from data.lighting.lamp_day import LAMP_STATES, lamp_day
+from data.telemetry.day_cube import day_period
+from data.telemetry.readings import VARIABLE_NAMES, Readings
+from data.telemetry.sensors import sensors_for
+from data.telemetry.synthetic import (
     OUTAGE_MEAN_H,
     OUTAGE_SHARE,
     STUCK_ON_MEAN_H,

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 
-from data.ngsi_broker import Broker, BrokerError
-from data.ngsi_ld import plain, read_streetlights, streetlight_entities
+from data.interop.broker import Broker, BrokerError
+from data.interop.ngsi_ld import plain, read_streetlights, streetlight_entities
 
 START = dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC)
 SERIES_STEP = dt.timedelta(minutes=15)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from data.entity_files import parse_entities, write_geoparquet
-from data.ngsi_ld import (
+from data.interop.entity_files import parse_entities, write_geoparquet
+from data.interop.ngsi_ld import (
     NgsiError,
     cabinet_entities,
     import_streetlights,

@@ -9,12 +9,12 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.ngsi_buildings import building_entities, read_buildings
-from data.ngsi_ld import NgsiError, group_entities
-from data.ngsi_observations import latest_observation_entities, observations, readings_of
-from data.readings import Readings
-from data.sensors import sensors_for
-from data.telemetry import Period, generate
+from data.interop.ngsi_buildings import building_entities, read_buildings
+from data.interop.ngsi_ld import NgsiError, group_entities
+from data.interop.ngsi_observations import latest_observation_entities, observations, readings_of
+from data.telemetry.readings import Readings
+from data.telemetry.sensors import sensors_for
+from data.telemetry.synthetic import Period, generate
 from tests.data.test_ngsi_ld import errors_of, key_values, validators  # noqa: F401
 from tests.data.test_ngsi_observations import flow_observed
 

@@ -8,16 +8,16 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from data.ingest import ReadingStore
-from data.ngsi_broker import Broker
-from data.ngsi_ld import NgsiError
-from data.ngsi_observations import (
+from data.interop.broker import Broker
+from data.interop.ngsi_ld import NgsiError
+from data.interop.ngsi_observations import (
     ingest_observations,
     observations,
     readings_of,
     traffic_flow_entities,
 )
-from data.sensors import sensors_for
+from data.telemetry.ingest import ReadingStore
+from data.telemetry.sensors import sensors_for
 from tests.data.test_ngsi_broker import BrokerDouble, broker_url  # noqa: F401 (a fixture)
 from tests.data.test_ngsi_ld import errors_of, key_values, validators  # noqa: F401
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.power_network import (
+from data.power.network import (
     PowerNetworkError,
     build_power_network,
     load_power_network,

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from h3.api import basic_int as h3i
 
-from data.cube import CUBE_RESOLUTIONS, CubeBuilder
 from data.errors import MadinaError
-from data.privacy import (
+from data.telemetry.cube import CUBE_RESOLUTIONS, CubeBuilder
+from data.telemetry.privacy import (
     MIN_CONTRIBUTORS,
     WITHHELD,
     Contributors,
@@ -21,8 +21,8 @@ from data.privacy import (
     display_cells,
     suppressed_cube,
 )
-from data.readings import VARIABLE_NAMES, Readings
-from data.sensors import VARIABLES, Sensors
+from data.telemetry.readings import VARIABLE_NAMES, Readings
+from data.telemetry.sensors import VARIABLES, Sensors
 
 try:
     from hypothesis import given, settings

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from h3.api import basic_int as h3i
 
-from data.cube import CUBE_RESOLUTIONS, CubeBuilder
-from data.privacy import PrivacyError, contributors, suppressed_by_bucket, suppressed_cube
-from data.readings import VARIABLE_NAMES, Readings
-from data.reporting import ReportingTally
-from data.sensors import Sensors, sensors_for
+from data.telemetry.cube import CUBE_RESOLUTIONS, CubeBuilder
+from data.telemetry.privacy import PrivacyError, contributors, suppressed_by_bucket, suppressed_cube
+from data.telemetry.readings import VARIABLE_NAMES, Readings
+from data.telemetry.reporting import ReportingTally
+from data.telemetry.sensors import Sensors, sensors_for
 from tests.data.test_privacy import CENTRE, _ancestry, _children, registry
 
 START = pd.Timestamp("2026-11-23")
@@ -141,7 +141,7 @@ def test_a_tally_that_does_not_fit_the_cube_is_refused(quiet_hour):
 
 
 def test_the_real_citys_public_hexagons_count_who_reported(city_name):
-    from data.day_cube import day_cubes, day_reporting
+    from data.telemetry.day_cube import day_cubes, day_reporting
     from layers.hexagons import packed_hexagons
 
     day = "2026-11-23"

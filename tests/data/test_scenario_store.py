@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from data.scenario_store import ScenarioStore, ScenarioStoreError
+from data.store.scenarios import ScenarioStore, ScenarioStoreError
 
 
 def _add(store: ScenarioStore, name: str = "LED everywhere"):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.readings import VARIABLE_NAMES, Readings
-from data.sensors import VARIABLES, sensors_for
-from data.telemetry import (
+from data.telemetry.readings import VARIABLE_NAMES, Readings
+from data.telemetry.sensors import VARIABLES, sensors_for
+from data.telemetry.synthetic import (
     Period,
     dark,
     generate,
@@ -50,7 +50,7 @@ def test_every_sensor_reports_every_step(two_days, sample):
 def test_same_seed_same_readings_and_chunking_does_not_matter(city_name, sample, monkeypatch):
     period = Period.of("2026-11-22", "2026-11-23")
     whole = Readings.concat(list(generate(city_name, period, sensors=sample)))
-    import data.telemetry as telemetry
+    import data.telemetry.synthetic as telemetry
 
     monkeypatch.setattr(telemetry, "CHUNK_READINGS", 5_000)
     chunks = list(generate(city_name, period, sensors=sample))
@@ -144,7 +144,7 @@ def test_a_year_runs_and_lit_hours_follow_the_seasons(city_name, sensors):
     ~9.3 h those days (the generator gives 13.3 and 9.0 h with its faults); over the year
     ~4,100 h, the usual order for dusk-to-dawn lighting. Bounds allow for the fault draw.
     """
-    from data.cube import aggregate
+    from data.telemetry.cube import aggregate
 
     lamps = sensors.of_kind("lamp")[::700]
     period = Period.of("2026-01-01", "2027-01-01")

@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from data.water_layout import (
+from data.water.layout import (
     CATALOGUE_MM,
     DIAMETER_MM,
     SPOT_HEIGHTS,
     demand_pattern,
     ground_elevation,
 )
-from data.water_network import (
+from data.water.network import (
     WATER_FILES,
     WaterNetworkError,
     load_water_network,

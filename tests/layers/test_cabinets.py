@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from data.errors import LayerSpecError
-from data.telemetry import drawn_power_w
-from layers.cabinets import (
+from data.telemetry.synthetic import drawn_power_w
+from layers.catalog import LAYER_BUILDERS
+from layers.codec import decode_field, pack_layer
+from layers.details import feature_details
+from layers.lighting.cabinets import (
     FEEDER_PALETTE,
     cabinet_layer,
     circuit_layer,
@@ -17,9 +20,6 @@ from layers.cabinets import (
     feeder_colors,
     spanning_parents,
 )
-from layers.catalog import LAYER_BUILDERS
-from layers.codec import decode_field, pack_layer
-from layers.details import feature_details
 
 
 @pytest.fixture(scope="module")

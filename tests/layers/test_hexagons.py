@@ -6,9 +6,9 @@ import h3
 import numpy as np
 import pytest
 
-from data.day_cube import day_cubes, day_period, default_day
 from data.errors import LayerSpecError, MadinaError
-from data.sensors import VARIABLES
+from data.telemetry.day_cube import day_cubes, day_period, default_day
+from data.telemetry.sensors import VARIABLES
 from layers.hexagons import DISPLAY, PALETTE, pack_hexagons, packed_hexagons, variable_options
 
 DAY = "2026-11-23"

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from data.errors import MadinaError
-from data.lamp_day import LAMP_STATES, OK, OUT, lamp_day
+from data.lighting.lamp_day import LAMP_STATES, OK, OUT, lamp_day
 from layers.catalog import build_layer
 from layers.codec import pack_layer
 from layers.details import feature_details, lamp_day_rows
-from layers.lamp_colors import STATE_COLORS, color_modes, packed_lamp_colors, wattage_colors
+from layers.lighting.colors import STATE_COLORS, color_modes, packed_lamp_colors, wattage_colors
 from tests.conftest import TELEMETRY_DAY
 
 

@@ -5,15 +5,15 @@ import pytest
 import shapely
 
 from data.errors import LayerSpecError
-from data.lamp_day import OK, lamp_day
-from data.power_network import load_power_network
-from data.traffic_network import traffic_network
-from data.water_network import load_water_network
-from layers.buildings import HEIGHT_CLASSES, height_colors
+from data.lighting.lamp_day import OK, lamp_day
+from data.power.network import load_power_network
+from data.traffic.network import traffic_network
+from data.water.network import load_water_network
 from layers.catalog import LAYER_BUILDERS, build_layer
+from layers.city.buildings import HEIGHT_CLASSES, height_colors
+from layers.city.roads import CLASS_COLORS
 from layers.codec import decode_field, pack_layer
-from layers.lamps import TECHNOLOGY_COLORS
-from layers.roads import CLASS_COLORS
+from layers.lighting.lamps import TECHNOLOGY_COLORS
 from tests.conftest import TELEMETRY_DAY
 
 

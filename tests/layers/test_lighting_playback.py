@@ -5,8 +5,8 @@ import pytest
 
 from data.errors import LayerSpecError
 from layers.codec import decode_field
-from layers.lighting_playback import pack_playback, scenario_frames
-from simulation.lighting_plans import PRESETS
+from layers.lighting.playback import pack_playback, scenario_frames
+from simulation.lighting.plans import PRESETS
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import shapely
 
-from data.power_network import TRANSFORMER_LOADING, load_power_network
+from data.power.network import TRANSFORMER_LOADING, load_power_network
 from layers.codec import decode_field, pack_layer
-from layers.power import (
+from layers.power.network import (
     DISK_RESOLUTION,
     LOADING_CLASSES,
     SUBSTATION_COLOR,

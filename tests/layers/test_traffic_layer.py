@@ -6,12 +6,12 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from data.traffic_network import traffic_network
+from data.traffic.network import traffic_network
 from layers.catalog import build_layer
 from layers.network_playback import packed_network_playback
-from layers.traffic import CLOSED_COLOR, carried_roads, packed_traffic_playback
-from simulation.traffic import CLOSED, run_traffic
-from simulation.traffic_scenarios import TrafficScenario
+from layers.traffic.flow import CLOSED_COLOR, carried_roads, packed_traffic_playback
+from simulation.traffic.scenarios import TrafficScenario
+from simulation.traffic.uxsim_engine import CLOSED, run_traffic
 
 
 def column(packed, name):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from data.water_network import load_water_network
+from data.water.network import load_water_network
 from layers.codec import decode_field, pack_layer
 from layers.geometry import line_vertices
-from layers.water import (
+from layers.water.network import (
     AGE_BREAKS,
     AGE_COLORS,
     CLOSED_COLOR,
@@ -19,7 +19,7 @@ from layers.water import (
     pipe_layer,
     source_layer,
 )
-from simulation.water import baseline_day
+from simulation.water.hydraulics import baseline_day
 
 
 def test_classes_put_bounds_in_the_lower_class_and_label_units():

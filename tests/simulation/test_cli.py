@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

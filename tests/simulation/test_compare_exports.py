@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 from simulation.compare import CompareError, difference, kpi_deltas, kpi_table
 from simulation.exports import brief_html, cells_geojson, results_csv
 from simulation.runs import execute, submit

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulation.lighting import (
+from simulation.lighting.model import (
     ESTONIAN_SCHEDULE,
     DimmingStep,
     LightingScenario,

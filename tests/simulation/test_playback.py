@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from simulation.lighting import ESTONIAN_SCHEDULE, LightingScenario, ScenarioError, simulate
-from simulation.lighting_plans import (
+from simulation.lighting.model import ESTONIAN_SCHEDULE, LightingScenario, ScenarioError, simulate
+from simulation.lighting.plans import (
     PRESETS,
     format_schedule,
     parse_schedule,
@@ -15,7 +15,7 @@ from simulation.lighting_plans import (
     scenario_from_dict,
     scenario_to_dict,
 )
-from simulation.playback import playback
+from simulation.lighting.playback import playback
 
 
 @pytest.mark.parametrize("key", list(PRESETS))

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.power_network import load_power_network
-from simulation.power import OutageScenario, PowerScenarioError, run_outage
-from simulation.power_flow import load_flow
+from data.power.network import load_power_network
+from simulation.power.load_flow import load_flow
+from simulation.power.outage import OutageScenario, PowerScenarioError, run_outage
 
 STEP = np.timedelta64(15, "m")
 

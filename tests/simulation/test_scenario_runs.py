@@ -4,10 +4,10 @@ import pytest
 import xarray as xr
 
 from data.errors import MadinaError
-from data.scenario_store import ScenarioStore
-from simulation import scenario_kinds
-from simulation.lighting import simulate
-from simulation.lighting_plans import scenario_from_dict
+from data.store.scenarios import ScenarioStore
+from simulation import kinds as scenario_kinds
+from simulation.lighting.model import simulate
+from simulation.lighting.plans import scenario_from_dict
 from simulation.runs import execute, rerun, submit
 
 CITY = "casablanca"

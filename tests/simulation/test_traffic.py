@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulation.traffic
-from data.telemetry import utc_offset
-from data.traffic_demand import CAR_TRIPS_PER_PERSON, OUTBOUND_SHARE, demand
-from data.traffic_network import ARTERIAL_CLASSES, GREEN_SHARE, SATURATION_VEH_H, traffic_network
-from simulation.traffic import PLATOON, run_traffic
-from simulation.traffic_scenarios import DEFAULT_DAY, TrafficScenario, TrafficScenarioError
+import simulation.traffic.uxsim_engine
+from data.telemetry.synthetic import utc_offset
+from data.traffic.demand import CAR_TRIPS_PER_PERSON, OUTBOUND_SHARE, demand
+from data.traffic.network import ARTERIAL_CLASSES, GREEN_SHARE, SATURATION_VEH_H, traffic_network
+from simulation.traffic.scenarios import DEFAULT_DAY, TrafficScenario, TrafficScenarioError
+from simulation.traffic.uxsim_engine import PLATOON, run_traffic
 
 MORNING, EVENING, NIGHT = 8, 18, 3  # local hours = positions on the time axis
 
@@ -215,7 +215,7 @@ def test_cube_vehicle_km_is_the_roads_flow_times_length(baseline, city):
     km = city.roads.set_index("road_id").loc[roads["road"].to_numpy(), "length_m"] / 1000
     road_vkm = (roads["flow_veh_h"].to_numpy() * km.to_numpy()).sum(axis=1)
     assert np.allclose(cube["vehicle_km"].sum("cell").to_numpy(), road_vkm)
-    assert cube.attrs["h3_resolution"] == simulation.traffic.CELL_RES
+    assert cube.attrs["h3_resolution"] == simulation.traffic.uxsim_engine.CELL_RES
     # the KPI counts the same kilometres (the map's lengths, not the engine's stretched ones)
     assert baseline.kpis.vehicle_km == pytest.approx(road_vkm.sum(), rel=1e-6)
 
@@ -279,9 +279,9 @@ def test_emergency_route_reuses_the_baseline_run_and_priority_is_faster(
     nodes = net.nodes
     a = int(nodes.loc[(nodes["x"] + nodes["y"]).idxmin(), "node_id"])
     b = int(nodes.loc[(nodes["x"] + nodes["y"]).idxmax(), "node_id"])
-    before = simulation.traffic._engine_run.cache_info()
+    before = simulation.traffic.uxsim_engine._engine_run.cache_info()
     result = run_traffic(city_name, TrafficScenario(emergency_route=(a, b)))
-    after = simulation.traffic._engine_run.cache_info()
+    after = simulation.traffic.uxsim_engine._engine_run.cache_info()
     assert after.misses == before.misses and after.hits > before.hits  # no engine run
     assert result.links is baseline.links and result.kpis == baseline.kpis
     trip = result.emergency

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from data.city import bundle_dir
-from data.readings import Readings
-from data.sensors import sensors_for
-from data.telemetry import TRAFFIC_BASELINE_FILE, Period, generate, utc_offset
-from simulation.traffic_baseline import baseline_table
+from data.telemetry.readings import Readings
+from data.telemetry.sensors import sensors_for
+from data.telemetry.synthetic import TRAFFIC_BASELINE_FILE, Period, generate, utc_offset
+from simulation.traffic.baseline import baseline_table
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def monday(city_name, stored):
 
 
 def test_the_stored_baseline_is_the_engines_run(city_name, stored):
-    from simulation.traffic import run_traffic
+    from simulation.traffic.uxsim_engine import run_traffic
 
     table = baseline_table(run_traffic(city_name))
     pd.testing.assert_frame_equal(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.traffic_demand import demand
-from data.traffic_network import traffic_network
-from simulation.traffic import hour_times
-from simulation.traffic_scenarios import DEFAULT_DAY, TrafficScenario
-from simulation.traffic_sumo import SumoError, _call, _write_trips, run_sumo, sumo_binary
+from data.traffic.demand import demand
+from data.traffic.network import traffic_network
+from simulation.traffic.scenarios import DEFAULT_DAY, TrafficScenario
+from simulation.traffic.sumo_engine import SumoError, _call, _write_trips, run_sumo, sumo_binary
+from simulation.traffic.uxsim_engine import hour_times
 
 pytestmark = pytest.mark.slow
 

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from data.scenario_store import ScenarioStore
+from data.store.scenarios import ScenarioStore
 from simulation.__main__ import main
 from simulation.runs import execute, submit
-from simulation.video import GIF_MAX_WIDTH, VideoError, VideoSpec, encode, size_of
-from simulation.video_cli import fit_view, frame_index, view_query
-from simulation.video_jobs import VideoJobs, file_stem
+from video.cli import fit_view, frame_index, view_query
+from video.jobs import VideoJobs, file_stem
+from video.render import GIF_MAX_WIDTH, VideoError, VideoSpec, encode, size_of
 
 RUN = "0123456789ab"
 
@@ -206,7 +206,7 @@ def test_the_cli_refuses_a_bad_request_before_serving_anything(app, city_name, t
 
 
 def test_a_smaller_frame_zooms_out_to_keep_what_the_map_showed():
-    from simulation.video import rescaled_view
+    from video.render import rescaled_view
 
     query = f"scenario={RUN}&view=-7.6,33.58,14,45,0&layers=roads"
     half = parse_qs(rescaled_view(query, (1280, 720), (640, 360)))

@@ -1,0 +1,4 @@
+"""Bundle builders and their sources (OSM, census, the embedded Casablanca).
+
+`python -m data.build <city>` builds a bundle (see `data.build.cli`).
+"""

@@ -1,0 +1,7 @@
+"""`python -m data.build <city>`: build a city bundle (see `data.build.cli`)."""
+
+import sys
+
+from data.build import main
+
+sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m data.interop`: export, import and fetch (see `data.interop.cli`)."""
+
+import sys
+
+from data.interop import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The electricity network: substations, MV feeders, transformers and the lighting cabinets."""

@@ -1,0 +1,1 @@
+"""The scenario store: runs in SQLite, their results as NetCDF files."""

@@ -1,0 +1,1 @@
+"""The traffic network (arterials from the roads) and its travel demand."""

@@ -1,0 +1,1 @@
+"""The city's base layers: districts, roads and buildings."""

@@ -1,0 +1,1 @@
+"""Public-lighting layers: light points, their colour modes, faults, cabinets, playback."""

@@ -1,0 +1,1 @@
+"""Electricity network layers: MV lines and stations."""

@@ -1,0 +1,1 @@
+"""Traffic layers: the arterials by congestion, speed or volume, and the trips."""

@@ -1,0 +1,1 @@
+"""Water network layers: pipes, junctions, sources and DMAs."""

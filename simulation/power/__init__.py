@@ -1,0 +1,1 @@
+"""Electricity what-ifs on pandapower: outages and the AC load flow."""

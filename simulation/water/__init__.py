@@ -1,0 +1,1 @@
+"""Water what-ifs on EPANET (WNTR): pipe breaks and pressure management."""

@@ -1,0 +1,1 @@
+"""Time-lapse videos of stored runs, filmed from the twin's own page (not a simulation)."""
