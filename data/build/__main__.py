@@ -2,6 +2,6 @@
 
 import sys
 
-from data.build import main
+from data.build.cli import main
 
 sys.exit(main())

@@ -2,6 +2,6 @@
 
 import sys
 
-from data.interop import main
+from data.interop.cli import main
 
 sys.exit(main())

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from data.city import bundle_dir, load_city
-from data.interop import main
+from data.interop.cli import main
 from data.interop.bundle_buildings import update_buildings
 from data.interop.bundle_lamps import update_bundle
 from data.interop.ngsi_buildings import building_entities, read_buildings

@@ -7,7 +7,7 @@ import json
 import geopandas as gpd
 import pytest
 
-from data.interop import main
+from data.interop.cli import main
 from data.interop.ngsi_ld import streetlight_entities
 from data.telemetry.sensors import sensors_for
 

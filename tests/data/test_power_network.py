@@ -106,7 +106,7 @@ def test_missing_file_names_it_and_the_rebuild_command(city, tmp_path):
     from dataclasses import replace
 
     moved = replace(city, meta={**city.meta, "_bundle_dir": str(tmp_path)})
-    with pytest.raises(PowerNetworkError, match=r"power_substations\.parquet.*data\.power_network"):
+    with pytest.raises(PowerNetworkError, match=r"power_substations\.parquet.*data\.power\.network"):
         load_power_network(moved)
 
 

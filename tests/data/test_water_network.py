@@ -118,5 +118,5 @@ def test_a_missing_file_names_it_and_the_rebuild_command(tmp_path):
     gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=4326).to_parquet(
         tmp_path / WATER_FILES[1]
     )
-    with pytest.raises(WaterNetworkError, match=r"water\.inp\.gz.*python -m data\.water_network"):
+    with pytest.raises(WaterNetworkError, match=r"water\.inp\.gz.*python -m data\.water\.network"):
         read_water_network("casablanca", tmp_path)
