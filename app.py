@@ -6,8 +6,8 @@ from another host, ever.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
-import os
 import sys
 import time
 from functools import lru_cache
@@ -22,10 +22,10 @@ from access.guard import init_guard
 from access.users import default_db_path as default_user_db
 from api.city_blobs import register_city_routes
 from api.scenario_files import register_scenario_routes
-from data.city import DEFAULT_CITY
+from data.settings import setting
 from data.store.scenarios import ScenarioStore, default_db_path
 from data.telemetry.day_cube import day_cubes, day_period, default_day
-from data.telemetry.privacy import MIN_CONTRIBUTORS, PrivacyError, check_k
+from data.telemetry.privacy import check_k
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.lighting.colors import packed_lamp_colors
 from layers.traffic.flow import packed_traffic_playback
@@ -71,8 +71,8 @@ def create_app(config: dict | None = None) -> dash.Dash:
         ``min_contributors``: k, the fewest meters behind a public H3 cell (default 10).
     """
     config = dict(config or {})
-    city = config.get("city") or os.environ.get("MADINA_CITY", DEFAULT_CITY)
-    day = config.get("telemetry_day") or os.environ.get("MADINA_TELEMETRY_DAY") or default_day(city)
+    city = config.get("city") or setting("MADINA_CITY")
+    day = config.get("telemetry_day") or setting("MADINA_TELEMETRY_DAY") or default_day(city)
     day_period(city, day)  # a bad day fails here, naming it, not on the first map request
     store = ScenarioStore(config.get("scenario_db") or default_db_path())
     jobs = diskcache.Cache(str(store.path.with_name(f"{store.path.stem}-jobs")))
@@ -113,14 +113,7 @@ def min_contributors(config: dict) -> int:
     """The public view's k: the config's, else ``MADINA_MIN_CONTRIBUTORS``, else 10."""
     if config.get("min_contributors") is not None:
         return check_k(config["min_contributors"])
-    text = os.environ.get(K_ENV, "").strip()
-    if not text:
-        return MIN_CONTRIBUTORS
-    try:
-        k = int(text)
-    except ValueError:
-        raise PrivacyError(f"{K_ENV}={text!r} is not a whole number of meters") from None
-    return check_k(k)
+    return setting(K_ENV)
 
 
 def _register_routes(server: flask.Flask) -> None:
@@ -147,20 +140,14 @@ def warm_up(city: str, day: str) -> float:
     return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Serve the twin on HOST:PORT (default 127.0.0.1:8050); ``users ...`` manages accounts."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["users"]:
-        from access.cli import main as users
-
-        return users(argv[1:])
+def serve(argv: list[str]) -> int:
+    """Serve the twin on HOST:PORT (default 127.0.0.1:8050) once every layer is warm."""
     if argv:
-        print("usage: python app.py  |  python -m app users {add,list,remove,passwd,role} ...")
+        print(f"usage: madina serve   (no arguments; HOST and PORT set the address, not {argv})")
         return 2
     app = create_app()
     city = app.server.config["MADINA_CITY"]
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "8050"))
+    host, port = setting("HOST"), setting("PORT")
     print(
         f"Madina Twin: loading {city}, packing its layers, solving its water and traffic day, "
         f"aggregating the telemetry of {app.server.config['MADINA_TELEMETRY_DAY']} (~40 s)...",
@@ -170,6 +157,50 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Madina Twin: {city} ready in {seconds:.1f} s -> open http://{host}:{port}/", flush=True)
     app.run(host=host, port=port, debug=False)  # never Dash's dev tools outside development
     return 0
+
+
+def _command(module: str, *prefix: str):
+    """A subcommand that hands its arguments to ``module``'s ``main`` (imported when used)."""
+
+    def run(argv: list[str]) -> int:
+        return importlib.import_module(module).main([*prefix, *argv]) or 0
+
+    return run
+
+
+# `madina <command> ...`: each is also reachable as the `python -m` form in its help.
+COMMANDS = {
+    "serve": (serve, "serve the twin (python app.py)"),
+    "users": (_command("access.cli"), "manage staff accounts (python -m app users)"),
+    "build": (_command("data.build.__main__"), "build a city bundle (python -m data.build)"),
+    "interop": (
+        _command("data.interop.cli"),
+        "NGSI-LD and files in and out (python -m data.interop)",
+    ),
+    "cubes": (
+        _command("data.telemetry.aggregate"),
+        "aggregate telemetry into H3 cubes (python -m data.telemetry.aggregate)",
+    ),
+    "scenarios": (_command("simulation.__main__"), "run or list scenarios (python -m simulation)"),
+    "video": (
+        _command("simulation.__main__", "export-video"),
+        "film a stored run (python -m simulation export-video)",
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``madina <command>`` (default ``serve``); ``python app.py`` serves, ``-m app users``."""
+    argv = sys.argv[1:] if argv is None else argv
+    name, rest = (argv[0], argv[1:]) if argv else ("serve", [])
+    if name not in COMMANDS:
+        lines = "\n".join(f"  {n:<10} {help_}" for n, (_, help_) in COMMANDS.items())
+        asked = name in ("help", "-h", "--help")
+        print(
+            ("" if asked else f"unknown command {name!r}; ") + f"usage: madina <command>\n{lines}"
+        )
+        return 0 if asked else 2
+    return COMMANDS[name][0](rest)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ the account's password or role changes. The signing key comes from ``MADINA_SECR
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 from datetime import timedelta
@@ -24,11 +23,11 @@ from access.passes import HEADER, read_pass
 from access.roles import Role
 from access.throttle import form_username, login_throttle
 from access.users import User, open_users
+from data.settings import setting
 
 LOG = logging.getLogger("madina.access")
 SECRET_ENV = "MADINA_SECRET_KEY"
 SESSION_HOURS_ENV = "MADINA_SESSION_HOURS"
-DEFAULT_SESSION_HOURS = 8.0  # one working day
 
 
 class Account(flask_login.UserMixin):
@@ -69,21 +68,21 @@ def init_auth(
 
     ``login_limit``: failed log-ins allowed per address and per user name (`access.throttle`).
     """
-    key = server.config.get("SECRET_KEY") or os.environ.get(SECRET_ENV)
+    key = server.config.get("SECRET_KEY") or setting(SECRET_ENV)
     if not key:
         LOG.warning(
             "%s is not set: using a random key, so sessions end when the server restarts",
             SECRET_ENV,
         )
         key = secrets.token_hex(32)
-    hours = float(session_hours or os.environ.get(SESSION_HOURS_ENV) or DEFAULT_SESSION_HOURS)
+    hours = float(session_hours or setting(SESSION_HOURS_ENV))
     server.config.update(
         SECRET_KEY=key,
         MADINA_USER_DB=str(user_db),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("MADINA_SECURE_COOKIES", "") == "1",
+        SESSION_COOKIE_SECURE=setting("MADINA_SECURE_COOKIES"),
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
     )
     manager = flask_login.LoginManager(server)

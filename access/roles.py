@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from data.errors import MadinaError
-
-
-class AccessError(MadinaError):
-    """A role, user name or password cannot be used; the message says which and why."""
+from data.errors import AccessError
 
 
 class Role(StrEnum):

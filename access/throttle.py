@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 
@@ -20,10 +19,10 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from access.roles import AccessError
+from data.settings import setting
 
 LOG = logging.getLogger("madina.access")
 LIMIT_ENV = "MADINA_LOGIN_LIMIT"
-DEFAULT_LIMIT = "10 per 15 minutes"
 
 
 def login_throttle(
@@ -34,7 +33,7 @@ def login_throttle(
     ``page(message, status)`` renders the refusal; ``limit`` defaults to ``MADINA_LOGIN_LIMIT``
     or 10 per 15 minutes, in Flask-Limiter's notation ("5 per minute; 20 per hour").
     """
-    limit = (limit or os.environ.get(LIMIT_ENV) or DEFAULT_LIMIT).strip()
+    limit = (limit or setting(LIMIT_ENV)).strip()
     try:
         parse_many(limit)
     except ValueError:

@@ -20,6 +20,7 @@ from pathlib import Path
 import argon2
 
 from access.roles import AccessError, Role, parse_role
+from data.settings import setting
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "instance"
 DB_ENV = "MADINA_USER_DB"
@@ -54,7 +55,7 @@ class User:
 
 def default_db_path() -> Path:
     """``MADINA_USER_DB`` if set, else ``instance/users.sqlite`` in the project."""
-    return Path(os.environ.get(DB_ENV) or DEFAULT_DIR / "users.sqlite")
+    return Path(setting(DB_ENV) or DEFAULT_DIR / "users.sqlite")
 
 
 @functools.lru_cache(maxsize=8)

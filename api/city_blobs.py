@@ -9,18 +9,18 @@ from __future__ import annotations
 import flask
 
 from access.guard import require
+from access.layer_access import layer_permission
 from access.roles import RAW, RUN, STAFF_LAYERS
 from api import blob, error, requested_k
 from data.errors import MadinaError
 from layers.catalog import LAYER_BUILDERS, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
-from layers.lighting.colors import packed_lamp_colors
+from layers.lighting.colors import PUBLIC_LAMP_MODES, packed_lamp_colors
 from layers.lighting.playback import PLAYBACK_DISPLAY, packed_playback
 from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
 from layers.traffic.flow import packed_traffic_playback
 from layers.water.network import packed_pipe_colors
-from pages.permissions import PUBLIC_LAMP_MODES, layer_permission
 from simulation.lighting.plans import playback_request
 from simulation.traffic.scenarios import TrafficScenario
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
 from app import create_app
+from data.city.clock import utc_offset
+from data.city.grid import BASE_RES
 from data.telemetry.cube import CUBE_RESOLUTIONS
 from data.telemetry.day_cube import day_cubes
 from data.telemetry.privacy import contributors, suppressed_cube
-from data.telemetry.sensors import BASE_RES, VARIABLES, sensors_for
-from data.telemetry.synthetic import utc_offset
+from data.telemetry.sensors import VARIABLES, sensors_for
 from layers.hexagons import _packed_hexagons, pack_hexagons, packed_hexagons
 
 PASSWORD = "benchmark password only"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from data.city import City, load_city
 from data.errors import LayerSpecError
@@ -26,27 +27,41 @@ from layers.traffic.flow import traffic_layer
 from layers.water.network import dma_layer, node_layer, pipe_layer, source_layer
 
 
-def _city_only(builder: Callable[[City], LayerSpec]) -> Callable[[City, str], LayerSpec]:
-    return lambda city, _day: builder(city)
+@dataclass(frozen=True)
+class LayerEntry:
+    """One map layer: its id, how it is built, and whether the public may see it."""
+
+    id: str
+    build: Callable[[City, str], LayerSpec]  # (city, telemetry day) -> spec
+    public: bool = False  # the city's public space and aggregates; else the staff's
 
 
-# Drawing order, bottom to top.
-LAYER_BUILDERS: dict[str, Callable[[City, str], LayerSpec]] = {
-    "districts": _city_only(district_layer),
-    "water-dmas": _city_only(dma_layer),
-    "roads": _city_only(road_layer),
-    "traffic": _city_only(traffic_layer),
-    "water-pipes": _city_only(pipe_layer),
-    "power-lines": _city_only(feeder_layer),
-    "buildings": _city_only(building_layer),
-    "water-nodes": _city_only(node_layer),
-    "water-sources": _city_only(source_layer),
-    "circuits": _city_only(circuit_layer),
-    "cabinets": _city_only(cabinet_layer),
-    "power-stations": _city_only(station_layer),
-    "lamps": _city_only(lamp_layer),
-    "lamp-faults": fault_layer,
-}
+def city_layer(layer_id: str, builder: Callable[[City], LayerSpec], *, public: bool = False):
+    """An entry whose builder needs only the city (most layers ignore the telemetry day)."""
+    return LayerEntry(layer_id, lambda city, _day: builder(city), public)
+
+
+# Drawing order, bottom to top. A new layer is one line here (its builder in its domain folder).
+# The utility networks, cabinets and lamp faults (the alerts) are the staff's.
+LAYERS: tuple[LayerEntry, ...] = (
+    city_layer("districts", district_layer, public=True),
+    city_layer("water-dmas", dma_layer),
+    city_layer("roads", road_layer, public=True),
+    city_layer("traffic", traffic_layer, public=True),
+    city_layer("water-pipes", pipe_layer),
+    city_layer("power-lines", feeder_layer),
+    city_layer("buildings", building_layer, public=True),
+    city_layer("water-nodes", node_layer),
+    city_layer("water-sources", source_layer),
+    city_layer("circuits", circuit_layer),
+    city_layer("cabinets", cabinet_layer),
+    city_layer("power-stations", station_layer),
+    city_layer("lamps", lamp_layer, public=True),
+    LayerEntry("lamp-faults", fault_layer),
+)
+LAYER_BUILDERS: dict[str, Callable[[City, str], LayerSpec]] = {e.id: e.build for e in LAYERS}
+# Layers anyone may see.
+PUBLIC_LAYERS = frozenset(e.id for e in LAYERS if e.public)
 
 
 def build_layer(city: City, layer_id: str, day: str | None = None) -> LayerSpec:

@@ -17,12 +17,13 @@ import pandas as pd
 import pydeck as pdk
 import xarray as xr
 
+from data.city.clock import utc_offset
+from data.city.grid import BASE_RES
 from data.errors import LayerSpecError
 from data.telemetry.cube import CUBE_RESOLUTIONS
 from data.telemetry.day_cube import day_cubes, day_reporting
 from data.telemetry.privacy import check_k, suppressed_by_bucket
-from data.telemetry.sensors import BASE_RES, VARIABLES
-from data.telemetry.synthetic import utc_offset
+from data.telemetry.sensors import VARIABLES
 from layers.codec import BlobWriter, PackedLayer
 from layers.spec import deck_json
 

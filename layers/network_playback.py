@@ -14,9 +14,9 @@ import pandas as pd
 import xarray as xr
 
 from data.city import load_city
+from data.city.clock import time_zone, utc_offset
+from data.city.grid import roll_up_columns
 from data.errors import MadinaError
-from data.telemetry.sensors import parent_cells
-from data.telemetry.synthetic import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
 from simulation.power.outage import OutageResult, OutageScenario, run_outage
@@ -102,10 +102,8 @@ def rolled_up(values: xr.DataArray, res: int, *, mean: bool) -> CellFrames:
     data = np.nan_to_num(values.to_numpy().astype(float))
     if res == int(values.attrs.get("h3_resolution", res)):
         return CellFrames(cells, data, np.ones_like(data))
-    parents, group = np.unique(parent_cells(cells, res), return_inverse=True)
-    sums = np.zeros((data.shape[0], len(parents)))
-    np.add.at(sums.T, group, data.T)
-    counts = np.bincount(group, minlength=len(parents)).astype(float)
+    parents, sums, counts = roll_up_columns(cells, data, res)
+    counts = counts.astype(float)
     if mean:
         sums /= counts[None, :]
     return CellFrames(parents, sums, np.broadcast_to(counts, sums.shape))
@@ -130,7 +128,7 @@ def packed_network_playback(city: str, scenario: NetworkScenario, variable: str)
         display=display,
         labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
         starts=cube["time"].to_numpy(),
-        time_zone="Africa/Casablanca",
+        time_zone=time_zone(city),
         count_label="H3 cells",
         extra={"kind": "network"},
     )

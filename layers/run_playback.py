@@ -17,11 +17,11 @@ import pandas as pd
 import xarray as xr
 
 from data.city import load_city
+from data.city.clock import time_zone, utc_offset
+from data.city.grid import cells_of
 from data.errors import LayerSpecError
 from data.store.scenarios import ScenarioStore, open_store
 from data.telemetry.privacy import check_k
-from data.telemetry.sensors import cells_of
-from data.telemetry.synthetic import utc_offset
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, pack_cell_frames, quantile_classes
 from layers.network_playback import rolled_up
@@ -116,7 +116,7 @@ def packed_run_playback(
         display=Display(title, unit),
         labels=[t.strftime("%a %d %b %Y" if daily else "%a %d %b %Y %H:%M") for t in times],
         starts=values["time"].to_numpy(),
-        time_zone="Africa/Casablanca",
+        time_zone=time_zone(city),
         count_label="H3 cells",
         extra={
             "kind": "library",

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from access.auth import current_role
 from access.guard import require
+from access.layer_access import layer_permission
 from access.roles import RAW, allows
 from data.city import load_city
 from data.errors import MadinaError
@@ -24,7 +25,6 @@ from layers.details import (
     packed_field_details,
 )
 from pages.i18n import translator
-from pages.permissions import layer_permission
 
 
 def _feature_title(layer_id: str) -> str:

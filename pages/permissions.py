@@ -1,4 +1,4 @@
-"""What each part of the twin's page needs: component ids and map layers -> permission.
+"""What each part of the twin's page needs: component id -> permission (layers: see access).
 
 One table serves both sides: the page leaves out what a role may not use, and the server
 guard (`access.guard`) refuses any callback touching a component the role may not use.
@@ -44,13 +44,6 @@ COMPONENTS: dict[str, str] = {
     "vx-": LIBRARY,  # the library's video export (rendered on the server: staff only)
 }
 
-# Layers anyone may see: the city's public space and aggregates. The utility networks,
-# cabinets and lamp faults (the alerts) are the staff's.
-PUBLIC_LAYERS = frozenset({"districts", "roads", "traffic", "buildings", "lamps"})
-
-# Lamp colour modes from the bundle (any role); the others come from the lamps' meters (RAW).
-PUBLIC_LAMP_MODES = ("technology", "wattage")
-
 
 def permission_of(component_id: str) -> str | None:
     """The permission a component needs, by the longest matching entry; None if unclassified."""
@@ -58,8 +51,3 @@ def permission_of(component_id: str) -> str | None:
         return COMPONENTS[component_id]
     prefixes = [key for key in COMPONENTS if key[-1] in "-_" and component_id.startswith(key)]
     return COMPONENTS[max(prefixes, key=len)] if prefixes else None
-
-
-def layer_permission(layer_id: str) -> str:
-    """What seeing a map layer needs: VIEW for the public layers, STAFF_LAYERS otherwise."""
-    return VIEW if layer_id in PUBLIC_LAYERS else STAFF_LAYERS

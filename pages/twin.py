@@ -14,10 +14,11 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask_wtf.csrf import generate_csrf
 
 from access.auth import current_role, current_username
+from access.layer_access import layer_permission
 from access.roles import RAW, RUN, STAFF_LAYERS, Role, allows
 from data.city import load_city
 from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.lighting.colors import packed_lamp_colors
+from layers.lighting.colors import PUBLIC_LAMP_MODES, packed_lamp_colors
 from layers.water.network import packed_pipe_colors
 from pages.alerts import alerts_panel
 from pages.feature_details import no_selection
@@ -25,7 +26,6 @@ from pages.i18n import LANGUAGES, Language, pick_language, translator
 from pages.legends import show_legends  # noqa: F401 (registers its callback)
 from pages.lighting_studio import studio_panel
 from pages.network_studio import network_panel
-from pages.permissions import PUBLIC_LAMP_MODES, layer_permission
 from pages.scenario_compare import compare_selected  # noqa: F401 (registers its callback)
 from pages.scenario_library import library_panel
 from pages.scenario_map import show_run  # noqa: F401 (registers its callbacks)

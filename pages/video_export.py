@@ -8,7 +8,6 @@ and cancel, logged in by a render pass for the user who asked (`access.passes`).
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 
 import dash
@@ -20,6 +19,7 @@ from access.guard import readable_run
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import open_users
 from data.errors import MadinaError
+from data.settings import setting
 from data.store.scenarios import open_store
 from video.jobs import VideoJobs, videos_dir
 from video.render import VideoError, VideoSpec, export_video, rescaled_view, size_of
@@ -100,7 +100,7 @@ def render_url() -> str:
     from the request's Host header: the renderer carries a render pass, which a forged Host
     would send to another host.
     """
-    configured = os.environ.get(RENDER_URL_ENV)
+    configured = setting(RENDER_URL_ENV)
     if configured:
         return configured
     environ = flask.request.environ

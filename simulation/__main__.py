@@ -22,15 +22,11 @@ import yaml
 from tqdm import tqdm
 
 from data.city import DEFAULT_CITY
-from data.errors import MadinaError
+from data.errors import MadinaError, PlanError
 from data.store.scenarios import ScenarioStore, default_db_path
 from simulation.runs import execute, prepare, submit
 
 MAX_PLAN_BYTES = 1_000_000
-
-
-class PlanError(MadinaError):
-    """A plan file that cannot be run; the message names the file, the entry and the field."""
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from data.errors import MadinaError
+from data.errors import CompareError
 from data.store.scenarios import ScenarioRecord
 from simulation.kinds import Kpi, kind_of
-
-
-class CompareError(MadinaError):
-    """Two runs that cannot be compared that way; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import Normalize, TwoSlopeNorm  # noqa: E402
 
 from data.city import load_city  # noqa: E402
+from data.city.clock import utc_offset  # noqa: E402
 from data.store.scenarios import ScenarioRecord  # noqa: E402
-from data.telemetry.synthetic import utc_offset  # noqa: E402
 from simulation.compare import difference, kpi_deltas  # noqa: E402
 from simulation.kinds import kind_of  # noqa: E402
 

@@ -18,9 +18,9 @@ import pandas as pd
 import xarray as xr
 
 from data.city import load_city
-from data.errors import MadinaError
+from data.city.clock import utc_offset
+from data.errors import ScenarioParamsError
 from data.power.network import load_power_network
-from data.telemetry.synthetic import utc_offset
 from data.traffic.network import traffic_network
 from data.water.network import load_water_network
 from simulation.lighting.model import LightingScenario, compare, simulate
@@ -33,10 +33,6 @@ from simulation.water.scenarios import scenario_from_json as water_scenario_from
 
 Progress = Callable[[float, str], None]
 DEFAULT_LIGHTING_YEAR = 2026
-
-
-class ScenarioParamsError(MadinaError):
-    """Parameters that do not make a scenario of their kind; the message names the field."""
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,11 @@ import time
 import traceback
 from collections.abc import Callable
 
-from data.errors import MadinaError
+from data.errors import MadinaError, RunCancelled
 from data.store.scenarios import ScenarioRecord, ScenarioStore, ScenarioStoreError
 from simulation.kinds import canonical, engine_versions, kind_of
 
 Progress = Callable[[float, str], None]
-
-
-class RunCancelled(MadinaError):
-    """The run's record was cancelled while it ran."""
 
 
 def prepare(kind: str, params: object, city: str) -> tuple[object, dict]:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from access.roles import Role
+from layers.catalog import PUBLIC_LAYERS
 from layers.details import DETAIL_FIELDS
 from layers.hexagons import variable_options
 from pages.i18n import LANGUAGES, catalog, pick_language, translator
-from pages.permissions import PUBLIC_LAYERS
 from simulation.kinds import KINDS
 from tests.conftest import TELEMETRY_DAY
 

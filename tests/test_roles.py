@@ -19,7 +19,8 @@ from dash._utils import split_callback_id
 
 from access.roles import PERMISSIONS, Role, allows
 from data.store.scenarios import ScenarioStore
-from pages.permissions import PUBLIC_LAYERS, permission_of
+from layers.catalog import PUBLIC_LAYERS
+from pages.permissions import permission_of
 from tests.conftest import csrf_token, finished_outage
 
 UPDATE = "/_dash-update-component"

@@ -28,8 +28,8 @@ import pandas as pd
 
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import UserStore
+from data.city.clock import utc_offset
 from data.store.scenarios import ScenarioStore
-from data.telemetry.synthetic import utc_offset
 from simulation.kinds import KINDS
 from video.jobs import file_stem
 from video.render import Video, VideoError, VideoSpec, export_video, size_of

@@ -23,9 +23,10 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from data.errors import MadinaError
+from data.errors import VideoError
+from data.settings import setting
 
-CHROMIUM = Path(os.environ.get("MADINA_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path(setting("MADINA_CHROMIUM"))
 CHROMIUM_ARGS = [  # offline and software-rendered: no GPU, no network beyond the twin
     "--no-sandbox",
     "--disable-background-networking",
@@ -48,10 +49,6 @@ PAGE_TIMEOUT_MS = 180_000  # the page and its layers
 RUN_TIMEOUT_MS = 90_000  # then the run's hexagons
 FRAME_TIMEOUT_MS = 60_000
 Progress = Callable[[float, str], None]
-
-
-class VideoError(MadinaError):
-    """A video that cannot be made; the message names the parameter or the step."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
 """Bundle builders and their sources (OSM, census, the embedded Casablanca).
 
-`python -m data.build <city>` builds a bundle (see `data.build.cli`).
+`python -m data.build <city>` builds a bundle (`data/build/__main__.py`).
 """

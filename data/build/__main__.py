@@ -1,7 +1,120 @@
-"""`python -m data.build <city>`: build a city bundle (see `data.build.cli`)."""
+"""`python -m data.build <city>`: build a city bundle, then what is derived from it beside it.
 
+``python -m data.build casablanca`` or ``... NAME --osm FILE.osm.pbf``. Prints progress and
+counts. Never touches an existing bundle unless the new one was written completely. Writing a
+bundle replaces its folder, so the parts stored beside it (the water and electricity networks,
+the traffic engine's baseline day) are rebuilt after it (``--no-networks`` skips them). This is
+an entry point: it may call the engines (`simulation`) that the bundle builders never import.
+"""
+
+from __future__ import annotations
+
+import argparse
 import sys
+import time
+from pathlib import Path
 
-from data.build.cli import main
+from data.build.cities import build_casablanca, build_from_osm, step
+from data.city import bundle_dir, load_city
+from data.city.constants import SEED
+from data.errors import MadinaError
 
-sys.exit(main())
+
+def build_networks(name: str, out: Path) -> list[str]:
+    """(Re)build the electricity and water networks and the traffic baseline at ``out``.
+
+    Prints progress. Returns the rebuild commands of the parts that failed (the error is
+    printed), so one failing part neither hides the others nor undoes the bundle written.
+    """
+    city = load_city.__wrapped__(name, bundle_dir=out)  # the bundle just written, not a cached one
+    failed = []
+    started = time.perf_counter()
+    for part, build, retry in _NETWORK_PARTS:
+        try:
+            step(f"{part}: {build(city, out)}", started)
+        except Exception as err:  # reported with the command that retries it
+            print(f"error: {part} not built: {err!r}", file=sys.stderr)
+            failed.append(retry.format(city=name))
+    return failed
+
+
+def _power(city, out: Path) -> str:
+    from data.power.files import save_power_network
+    from data.power.network import build_power_network
+
+    net = build_power_network(city)
+    save_power_network(net, out)
+    return (
+        f"{len(net.substations)} substations, {len(net.transformers):,} transformers, "
+        f"{len(net.lines):,} lines"
+    )
+
+
+def _water(city, out: Path) -> str:
+    from data.water.network import build_water_network
+
+    summary = build_water_network(city, out)  # EPANET runs: sizing and leakage calibration
+    return (
+        f"{summary['junctions']:,} junctions, {summary['pipes']:,} pipes, {summary['dmas']} "
+        f"DMAs, yield {summary['yield']:.1%}"
+    )
+
+
+def _traffic(city, out: Path) -> str:
+    from simulation.traffic.baseline import write_baseline
+
+    result = write_baseline(city, out)
+    return (
+        f"{result.engine['links']} links, {result.kpis.trips:,} trips, mean speed "
+        f"{result.kpis.mean_speed_kmh:.0f} km/h"
+    )
+
+
+# (what, how: (city, folder) -> summary, the command that retries it)
+
+_NETWORK_PARTS = (
+    ("power network", _power, "python -m data.power {city}"),
+    ("water network", _water, "python -m data.water.network {city}"),
+    ("traffic baseline", _traffic, "python -m simulation.traffic.baseline {city}"),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 for bad input)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m data.build",
+        description="Build a city bundle and what is derived from it.",
+    )
+    parser.add_argument(
+        "city", help="city name (folder under data/); 'casablanca' is the embedded default"
+    )
+    parser.add_argument("--osm", type=Path, help="OpenStreetMap extract (.osm.pbf) to build from")
+    parser.add_argument("--out", type=Path, help="output folder (default data/<city>/)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--no-networks",
+        dest="networks",
+        action="store_false",
+        help="write the bundle only; the water and electricity networks are not rebuilt",
+    )
+    args = parser.parse_args(argv)
+    out = args.out or bundle_dir(args.city)
+    try:
+        if args.osm is not None:
+            build_from_osm(args.city, args.osm, out, seed=args.seed)
+        elif args.city == "casablanca":
+            build_casablanca(out, seed=args.seed)
+        else:
+            parser.error(f"no built-in source for {args.city!r}: pass --osm FILE.osm.pbf")
+    except MadinaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    failed = build_networks(args.city, out) if args.networks else []
+    if failed:
+        print(f"the bundle is written; retry with: {'; '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

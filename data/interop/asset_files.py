@@ -17,16 +17,13 @@ import pyogrio
 import pyproj
 import shapely
 
+from data.errors import AssetFileError
 from data.interop.entity_files import MAX_FILE_BYTES, write_geoparquet
-from data.interop.ngsi_ld import NgsiError, refuse
+from data.interop.ngsi_ld import refuse
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".parquet": "GeoParquet", ".csv": "CSV"}
 WGS84 = "EPSG:4326"
 BOUNDS_MARGIN_DEG = 0.05
-
-
-class AssetFileError(NgsiError):
-    """An asset file that cannot be imported; names the file, the row and the field."""
 
 
 def read_assets(

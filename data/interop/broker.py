@@ -17,17 +17,13 @@ from dataclasses import dataclass
 import pandas as pd
 import requests
 
-from data.interop.ngsi_ld import NgsiError
+from data.errors import BrokerError
 
 API = "/ngsi-ld/v1"
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 MAX_PAGE = 1000  # brokers refuse larger pages (Orion-LD: 400 above 1000)
 MAX_PAGES = 10_000  # a broker that never ends its pages is stopped here
 CONTENT_RANGE = re.compile(r"^date-time\s+(\S+?)-(\d{4}-\S+)/(\S+)$")
-
-
-class BrokerError(NgsiError):
-    """A broker request that failed or answered something that is not NGSI-LD."""
 
 
 @dataclass(frozen=True)

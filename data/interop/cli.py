@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -50,6 +49,7 @@ from data.interop.ngsi_observations import (
     observations,
     traffic_flow_entities,
 )
+from data.settings import setting
 from data.telemetry.ingest import ReadingStore
 from data.telemetry.sensors import sensors_for
 
@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def default_readings(city: str) -> Path:
     """Where imported readings go: ``instance/readings/<city>`` (or ``MADINA_READINGS_DIR``)."""
-    return Path(os.environ.get("MADINA_READINGS_DIR") or ROOT / "instance" / "readings" / city)
+    return Path(setting("MADINA_READINGS_DIR") or ROOT / "instance" / "readings" / city)
 
 
 def _utc(text: str) -> dt.datetime:

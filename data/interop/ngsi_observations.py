@@ -20,10 +20,11 @@ import pandas as pd
 import shapely
 
 from data.city import City
+from data.city.clock import utc_offset
 from data.interop.ngsi_ld import LOCAL_ID, NgsiError, make_entity, plain, refuse, urn
 from data.telemetry.ingest import ReadingStore
 from data.telemetry.sensors import VARIABLES, Sensors
-from data.telemetry.synthetic import DEFAULT_STEP, utc_offset
+from data.telemetry.synthetic import DEFAULT_STEP
 
 KIND = "TrafficFlowObserved"
 TRAFFIC_CONTEXT = "https://smart-data-models.github.io/dataModel.Transportation/context.jsonld"

@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from data.city import load_city
+from data.city.clock import utc_offset
 from data.errors import MadinaError
+from data.lighting.physics import dark
 from data.telemetry.day_cube import day_period
 from data.telemetry.readings import VARIABLE_NAMES
 from data.telemetry.sensors import sensors_for
-from data.telemetry.synthetic import dark, generate, utc_offset
+from data.telemetry.synthetic import generate
 
 # What a lamp did over the day, judged reading by reading against `dark()`:
 LAMP_STATES = (

@@ -103,6 +103,6 @@ def _load_model(bundle_dir: str):
     if not path.is_file():
         raise PowerNetworkError(
             f"pandapower model {MODEL_FILE} missing in {path.parent}; "
-            "rebuild it with `python -m data.power.network`"
+            "rebuild it with `python -m data.power`"
         )
     return pp.from_json(str(path))

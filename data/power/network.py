@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,11 +34,11 @@ import shapely
 from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 from scipy.spatial import cKDTree, distance_matrix
 
-from data.city import DEFAULT_CITY, City, load_city
+from data.city import City
 from data.city.constants import FEEDER_H3_RES, FLOOR_AREA_PER_DWELLING_M2, SEED
-from data.errors import MadinaError
-from data.telemetry.sensors import cells_of, parent_cells
-from data.telemetry.synthetic import drawn_power_w
+from data.city.grid import cells_of, parent_cells
+from data.errors import PowerNetworkError
+from data.lighting.physics import drawn_power_w
 
 # Lydec distributes at 20 kV from 60/20 kV source substations (Lydec network description).
 MV_KV = 20.0
@@ -67,10 +65,6 @@ CABLE_KVA = math.sqrt(3) * MV_KV * CABLE_MAX_I_KA * 1000  # rating of one cable,
 
 FILES = ("substations", "transformers", "lines", "connections", "cabinets")
 GEO_FILES = ("substations", "transformers", "lines")
-
-
-class PowerNetworkError(MadinaError):
-    """The power network of a city is missing or inconsistent (names the file or field)."""
 
 
 @dataclass(frozen=True)
@@ -379,23 +373,6 @@ def _to_wgs(columns: dict, geometry: np.ndarray, crs: str) -> gpd.GeoDataFrame:
     return frame.to_crs(4326)
 
 
-def save_power_network(net: PowerNetwork, folder: Path) -> list[Path]:
-    """Write the network's files (and its pandapower model) into ``folder``; return the paths."""
-    # data.power.model builds on this module; imported here (with pandapower) only to save.
-    from data.power.model import save_pandapower_model
-
-    folder = Path(folder)
-    paths = []
-    for name in FILES:
-        path = folder / f"power_{name}.parquet"
-        frame = getattr(net, name)
-        if name not in GEO_FILES:
-            frame = pd.DataFrame(frame)
-        frame.to_parquet(path, compression="zstd", index=False)
-        paths.append(path)
-    return [*paths, save_pandapower_model(net, folder)]
-
-
 def load_power_network(city: City) -> PowerNetwork:
     """The stored network of ``city`` (cached per process).
 
@@ -416,31 +393,7 @@ def _load(name: str, bundle_dir: str) -> PowerNetwork:
         if not path.is_file():
             raise PowerNetworkError(
                 f"power network file {path.name} missing in {folder}; "
-                f"rebuild it with `python -m data.power.network {name}`"
+                f"rebuild it with `python -m data.power {name}`"
             )
         layers[layer] = (gpd.read_parquet if layer in GEO_FILES else pd.read_parquet)(path)
     return PowerNetwork(city=name, **layers)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """CLI: rebuild the power network of a city into its bundle folder."""
-    args = sys.argv[1:] if argv is None else argv
-    name = args[0] if args else DEFAULT_CITY
-    started = time.perf_counter()
-    city = load_city(name)
-    net = build_power_network(city)
-    paths = save_power_network(net, city.folder)
-    mv = int((net.lines["kind"] == "mv").sum())
-    print(
-        f"{name}: {len(net.substations)} substations, {net.transformers['feeder_id'].nunique()} "
-        f"feeders, {len(net.transformers):,} transformers, {mv:,} MV sections, "
-        f"{len(net.lines) - mv} ties, {len(net.connections):,} buildings, "
-        f"{int(net.connections['customers'].sum()):,} customers "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    for path in paths:
-        print(f"  {path} ({path.stat().st_size / 1e6:.2f} MB)")
-
-
-if __name__ == "__main__":
-    main()

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import xarray as xr
 
-from data.errors import MadinaError
+from data.errors import ScenarioStoreError
+from data.settings import setting
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "instance"
 DB_ENV = "MADINA_SCENARIO_DB"
@@ -57,10 +58,6 @@ CREATE INDEX IF NOT EXISTS scenarios_by_city ON scenarios (city, created_at);
 # Columns added since the first schema: (name, SQL type), added to older files on opening.
 _ADDED_COLUMNS = (("published_at", "TEXT"), ("published_by", "TEXT"), ("decision", "TEXT"))
 MAX_DECISION_LENGTH = 2000
-
-
-class ScenarioStoreError(MadinaError):
-    """A scenario record is missing or cannot change that way; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ class ScenarioRecord:
 
 def default_db_path() -> Path:
     """``MADINA_SCENARIO_DB`` if set, else ``instance/scenarios.sqlite`` in the project."""
-    return Path(os.environ.get(DB_ENV) or DEFAULT_DIR / "scenarios.sqlite")
+    return Path(setting(DB_ENV) or DEFAULT_DIR / "scenarios.sqlite")
 
 
 def _now() -> str:

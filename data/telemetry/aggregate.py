@@ -11,7 +11,6 @@ Readings are the city's generated telemetry (seeded), or files exported by a uti
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from tqdm import tqdm
 from data.city import DEFAULT_CITY
 from data.city.constants import SEED
 from data.errors import MadinaError
+from data.settings import setting
 from data.telemetry.cube import CUBE_RESOLUTIONS, CubeBuilder, save_cube
 from data.telemetry.ingest import read_readings
 from data.telemetry.sensors import KINDS, sensors_for
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         "--input", type=Path, nargs="*", help="CSV/Parquet readings instead of generated ones"
     )
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--scheduler", default=os.environ.get("MADINA_DASK_SCHEDULER"))
+    parser.add_argument("--scheduler", default=setting("MADINA_DASK_SCHEDULER"))
     parser.add_argument("--local-cluster", type=int, default=0, metavar="N")
     parser.add_argument(
         "--out", type=Path, help="NetCDF file (default cubes/<city>_<from>_<to>_r<res>.nc)"

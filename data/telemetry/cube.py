@@ -17,15 +17,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.errors import MadinaError
+from data.city.grid import BASE_RES, parent_cells, parent_groups
+from data.errors import CubeError
 from data.telemetry.readings import VARIABLE_NAMES, Readings
-from data.telemetry.sensors import BASE_RES, VARIABLES, Sensors, parent_cells
+from data.telemetry.sensors import VARIABLES, Sensors
 
 CUBE_RESOLUTIONS = (7, 8, 9, 10)
-
-
-class CubeError(MadinaError):
-    """A cube request names an unknown variable, resolution or bucket, or a bad file."""
 
 
 class Slots:
@@ -220,8 +217,7 @@ def roll_up(cube: xr.Dataset, res: int) -> xr.Dataset:
         raise CubeError(f"cannot roll a resolution-{current} cube up to resolution {res}")
     if res == current:
         return cube
-    parents = parent_cells(cube["cell"].to_numpy(), res)
-    labels, groups = np.unique(parents, return_inverse=True)
+    labels, groups = parent_groups(cube["cell"].to_numpy(), res)
     return _regroup(cube, "cell", groups, labels, res, cube.attrs.get("time_bucket", ""))
 
 

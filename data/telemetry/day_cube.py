@@ -13,11 +13,13 @@ import functools
 import pandas as pd
 import xarray as xr
 
+from data.city.clock import utc_offset
+from data.city.grid import BASE_RES
 from data.errors import MadinaError
 from data.telemetry.cube import CUBE_RESOLUTIONS, CubeBuilder, roll_up
 from data.telemetry.reporting import ReportingTally
-from data.telemetry.sensors import BASE_RES, sensors_for
-from data.telemetry.synthetic import Period, generate, utc_offset
+from data.telemetry.sensors import sensors_for
+from data.telemetry.synthetic import Period, generate
 
 DASHBOARD_BUCKET = "1h"  # 24 frames a day: smooth enough to read a day, small to send
 

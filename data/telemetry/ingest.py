@@ -19,27 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
-from data.errors import MadinaError
+from data.errors import IngestError
 from data.telemetry.readings import VARIABLE_NAMES, Readings
 from data.telemetry.sensors import VARIABLES, Sensors
 
 MAX_SNAP_M = 50.0  # a reading by position must lie this close to a sensor of its fleet
-MAX_REPORTED = 20  # problems spelled out in the message (all are kept on the error)
 SUFFIXES = (".csv", ".parquet")
 METRES_PER_DEGREE = 111_320.0
-
-
-class IngestError(MadinaError):
-    """A readings file was rejected; ``problems`` lists (row, message) for every fault."""
-
-    def __init__(self, path: Path, problems: list[tuple[int, str]]):
-        self.path, self.problems = Path(path), problems
-        shown = "; ".join(
-            f"row {row}: {msg}" if row else msg for row, msg in problems[:MAX_REPORTED]
-        )
-        more = len(problems) - MAX_REPORTED
-        tail = f"; and {more} more" if more > 0 else ""
-        super().__init__(f"{self.path.name} rejected, {len(problems)} problem(s): {shown}{tail}")
 
 
 def _read_table(path: Path) -> pd.DataFrame:

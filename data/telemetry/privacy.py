@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.errors import MadinaError
+from data.city.grid import BASE_RES, parent_cells
+from data.errors import PrivacyError
 from data.telemetry.cube import CUBE_RESOLUTIONS, _dataset, _regroup, _sums
-from data.telemetry.sensors import BASE_RES, KINDS, VARIABLES, Sensors, parent_cells
+from data.telemetry.sensors import KINDS, VARIABLES, Sensors
 
 MIN_CONTRIBUTORS = 10
 """Default k: fewest distinct sensors (meters) behind any public cell.
@@ -40,10 +41,6 @@ owner (in Morocco, law 09-08 and the CNDP) before publishing real household mete
 """
 
 WITHHELD = np.uint64(0)  # display cell of a withheld meter (0 is never a valid H3 index)
-
-
-class PrivacyError(MadinaError):
-    """A suppression request has a bad ``k``, resolution, fleet or cube."""
 
 
 @dataclass(frozen=True, eq=False)  # arrays: compare their fields, not the records

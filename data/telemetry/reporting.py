@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from data.city.grid import BASE_RES
 from data.telemetry.cube import Slots
 from data.telemetry.readings import Readings
-from data.telemetry.sensors import BASE_RES, Sensors
+from data.telemetry.sensors import Sensors
 
 
 class ReportingTally:

@@ -14,26 +14,21 @@ Every sensor carries its H3 cell at `BASE_RES`; coarser cells come by roll-up
 from __future__ import annotations
 
 import functools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import h3
 import numpy as np
 import pandas as pd
-from h3ronpy import change_resolution
-from h3ronpy.vector import coordinates_to_cells
 
 from data.city import City, load_city
+from data.city.grid import cells_of
 
-BASE_RES = 10  # finest cube resolution (~0.015 km2 cells); 7-9 are rolled up from it
 DMA_RES = 7  # a DMA per resolution-7 cell (~5 km2), the size of a typical urban DMA
 REPEAT_SAMPLE = 100_000  # positions sampled to tell fixed meters from moving probes
 # Above this share of distinct positions in a random sample, skip dedup: sampling 100,000
 # rows from D distinct positions yields ~90% distinct only once D exceeds ~500,000, and then
 # dedup (pandas hashing, ~0.3 us/row) saves little over indexing every row (~0.3 us/row).
 MOSTLY_DISTINCT = 0.9
-THREADED_POINTS = 1_000_000  # above this, index in one thread per core (h3ronpy frees the GIL)
 
 
 @dataclass(frozen=True)
@@ -79,25 +74,6 @@ class Sensors:
         return np.flatnonzero(self.table["kind"].to_numpy() == kind)
 
 
-def cells_of(lon: np.ndarray, lat: np.ndarray, res: int = BASE_RES) -> np.ndarray:
-    """H3 cells (uint64) of whole coordinate columns at once (h3ronpy, vectorised in Rust).
-
-    Long columns are split across one thread per core: h3ronpy releases the GIL.
-    """
-    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
-    threads = min(os.cpu_count() or 1, len(lon) // THREADED_POINTS)
-    if threads < 2:
-        return np.asarray(coordinates_to_cells(lat, lon, res), dtype=np.uint64)
-    bounds = np.linspace(0, len(lon), threads + 1).astype(int)
-    with ThreadPoolExecutor(threads) as pool:
-        parts = pool.map(
-            lambda a, b: np.asarray(coordinates_to_cells(lat[a:b], lon[a:b], res), np.uint64),
-            bounds[:-1],
-            bounds[1:],
-        )
-        return np.concatenate(list(parts))
-
-
 def point_sensors(city: str, kind: str, lon, lat) -> tuple[Sensors, np.ndarray]:
     """A registry of the distinct positions in coordinate columns, and each row's sensor.
 
@@ -121,11 +97,6 @@ def point_sensors(city: str, kind: str, lon, lat) -> tuple[Sensors, np.ndarray]:
     table["kind"] = pd.Categorical.from_codes(np.zeros(len(unique), np.int8), [kind])
     table["cell"] = cells_of(table["lon"].to_numpy(), table["lat"].to_numpy())
     return Sensors(city=city, table=table), rows.astype(np.int32)
-
-
-def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
-    """Parents (uint64) of a column of cells at a coarser resolution (`cell_to_parent`)."""
-    return np.asarray(change_resolution(np.asarray(cells, np.uint64), res), dtype=np.uint64)
 
 
 def dma_cells(city: City) -> np.ndarray:

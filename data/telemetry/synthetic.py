@@ -9,34 +9,41 @@ Every constant below says where it comes from; "assumption" marks an engineering
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from astral import Observer
-from astral.sun import sun
 
 from data.city import bundle_dir, load_city
+from data.city.clock import local_hours
 from data.city.constants import SEED
+from data.city.grid import cells_of
+from data.lighting.physics import dark, drawn_power_w
 from data.telemetry.readings import VARIABLE_NAMES, Readings
-from data.telemetry.sensors import DMA_RES, KINDS, VARIABLES, cells_of, dma_cells, sensors_for
+from data.telemetry.sensors import DMA_RES, KINDS, VARIABLES, dma_cells, sensors_for
+from data.traffic.physics import (
+    BPR_ALPHA,
+    BPR_BETA,
+    LANE_CAPACITY_VEH_H,
+    PEAK_VC,
+    TRAFFIC_BASELINE_FILE,
+    traffic_profile,
+)
+from data.water.physics import (
+    CONSUMPTION_L_PER_DAY,
+    DAY_HOURS,
+    LEAKAGE_EXPONENT,
+    NETWORK_YIELD,
+    inlet_pressure_bar,
+    water_demand_profile,
+)
 
 CHUNK_READINGS = 4_000_000  # readings per chunk (about 70 MB of columns)
 DEFAULT_STEP = "15min"
-# Legal time: Morocco keeps GMT+1 all year except during Ramadan (decree 2-18-855, 2018).
-UTC_OFFSET_H = {"casablanca": 1}
 
 # --- Public lighting ------------------------------------------------------------------------
-# Photocells switch on a little after sunset and off a little before sunrise (white paper:
-# "lamps switch on/off by ambient light, not clock"). Assumption: 10 minutes either side.
-SWITCH_ON_AFTER_SUNSET = pd.Timedelta(minutes=10)
-SWITCH_OFF_BEFORE_SUNRISE = pd.Timedelta(minutes=10)
-# Power drawn over the lamp's rated wattage: magnetic ballasts add ~10-15% to HPS/MH lamps,
-# LED drivers ~5-8% (assumption from manufacturer data sheets).
-POWER_OVERHEAD = {"HPS": 1.12, "MH": 1.10, "LED": 1.06}
 POWER_NOISE = 0.02  # meter reading noise, relative
 # Faults. Share of lamps out at any moment (assumption: performance contracts target 97-99%
 # availability, so 2% out), mean time to repair 72 h. Day-burners (stuck on by day): 0.5%,
@@ -45,37 +52,11 @@ OUTAGE_SHARE, OUTAGE_MEAN_H = 0.02, 72.0
 STUCK_ON_SHARE, STUCK_ON_MEAN_H = 0.005, 120.0
 
 # --- Traffic --------------------------------------------------------------------------------
-# Capacity per lane (vehicles/h): Highway Capacity Manual orders of magnitude, reduced on
-# urban classes for signals and friction (assumption).
-LANE_CAPACITY_VEH_H = {
-    "motorway": 1800, "trunk": 1500, "primary": 900, "secondary": 800,
-    "tertiary": 600, "residential": 300, "service": 150,
-}  # fmt: skip
-# Volume/capacity at the evening peak (assumption for Casablanca's "dense traffic": arterials
-# near saturation, local streets light).
-PEAK_VC = {
-    "motorway": 0.95, "trunk": 0.9, "primary": 0.9, "secondary": 0.8,
-    "tertiary": 0.6, "residential": 0.3, "service": 0.2,
-}  # fmt: skip
-# Bureau of Public Roads speed-flow curve: v = v_free / (1 + BPR_ALPHA * (V/C) ** BPR_BETA).
-BPR_ALPHA, BPR_BETA = 0.15, 4.0
 ROAD_DAY_SPREAD = 0.15  # day-to-day lognormal spread of a road's volume (assumption)
-# Roads the traffic engine carries count its baseline weekday instead (written into the bundle
-# by `simulation.traffic.baseline`): hourly flow and speed per road. Other roads, and bundles
-# without the file, keep the class model above.
-TRAFFIC_BASELINE_FILE = "traffic_baseline.parquet"
 SPEED_NOISE = 0.05  # relative, per reading
 
 # --- Water ----------------------------------------------------------------------------------
-# Billed consumption per inhabitant (assumption: 110 L/day, Moroccan urban average incl.
-# non-domestic use is 100-120 L/day). Network yield 72.3% (Lydec figure in the white paper):
-# 27.7% of the input volume is lost, mostly as leakage that runs day and night.
-CONSUMPTION_L_PER_DAY = 110.0
-NETWORK_YIELD = 0.723
 LEAKAGE_SPREAD = 0.35  # lognormal spread of the loss share between DMAs (assumption)
-STATIC_PRESSURE_BAR = 4.2  # inlet pressure with no demand (assumption)
-PEAK_HEADLOSS_BAR = 1.6  # pressure drop at the daily peak demand (assumption)
-LEAKAGE_EXPONENT = 1.0  # FAVAD N1 for mixed pipe materials: leak flow ~ pressure ** N1
 FLOW_NOISE = 0.02
 
 
@@ -174,57 +155,7 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng([seed, *key])
 
 
-def utc_offset(city) -> pd.Timedelta:
-    """The city's legal offset from UTC (known, else its solar time zone from its centre).
-
-    ``city``: a name (its default bundle) or a loaded `City`.
-    """
-    name = city if isinstance(city, str) else city.name
-    hours = UTC_OFFSET_H.get(name)
-    if hours is None:
-        hours = round((load_city(city) if isinstance(city, str) else city).center[0] / 15)
-    return pd.Timedelta(hours=hours)
-
-
-def drawn_power_w(lamps: pd.DataFrame) -> np.ndarray:
-    """Power each lamp draws at full level: rated W x ballast/driver overhead."""
-    overhead = lamps["technology"].map(POWER_OVERHEAD).fillna(1.1).to_numpy()
-    return lamps["power_w"].to_numpy(float) * overhead
-
-
-def local_hours(city: str, times) -> tuple[np.ndarray, np.ndarray]:
-    """Local hour of day (float) and weekend flag (Saturday, Sunday) of UTC ``times``."""
-    local = pd.DatetimeIndex(times) + utc_offset(city)
-    hour = local.hour + local.minute / 60 + local.second / 3600
-    return np.asarray(hour, float), np.asarray(local.day_of_week >= 5)
-
-
 # --- Public lighting ------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=64)
-def _sun_times(lat: float, lon: float, day: dt.date) -> tuple[np.datetime64, np.datetime64]:
-    """Sunrise and sunset (UTC, naive) of ``day`` at (lat, lon), computed by astral."""
-    times = sun(Observer(latitude=lat, longitude=lon), date=day, tzinfo=dt.UTC)
-    return (
-        np.datetime64(times["sunrise"].replace(tzinfo=None), "ns"),
-        np.datetime64(times["sunset"].replace(tzinfo=None), "ns"),
-    )
-
-
-def dark(lat: float, lon: float, times: np.ndarray) -> np.ndarray:
-    """Whether photocells hold the lamps on at each UTC time (computed sunset/sunrise)."""
-    times = np.asarray(times, "datetime64[ns]")
-    days = times.astype("datetime64[D]")
-    out = np.zeros(len(times), bool)
-    for day in np.unique(days):
-        rise, set_ = _sun_times(round(lat, 3), round(lon, 3), day.astype(dt.date))
-        on = times[days == day]
-        lit = (on < rise - SWITCH_OFF_BEFORE_SUNRISE.to_timedelta64()) | (
-            on >= set_ + SWITCH_ON_AFTER_SUNSET.to_timedelta64()
-        )
-        out[days == day] = lit
-    return out
 
 
 def _fault_events(n: int, period: Period, share: float, mean_h: float, seed: int, tag: int):
@@ -286,21 +217,6 @@ def _lamp_values(city, period, rows, times, first, seed):
 # --- Traffic --------------------------------------------------------------------------------
 
 
-def traffic_profile(hour: np.ndarray, weekend: np.ndarray) -> np.ndarray:
-    """Share of the evening-peak volume at each local hour (weekday and weekend shapes).
-
-    Weekdays: morning peak 08:30, evening peak 18:30, midday plateau, night minimum ~8%.
-    Weekends: no morning peak, a midday and an evening hump (assumption, typical urban counts).
-    """
-
-    def bump(centre, width):
-        return np.exp(-0.5 * ((hour - centre) / width) ** 2)
-
-    weekday = 0.08 + 0.45 * bump(13.0, 3.0) + 0.85 * bump(8.5, 1.2) + 0.92 * bump(18.5, 1.5)
-    weekend_shape = 0.08 + 0.55 * bump(13.0, 3.0) + 0.5 * bump(20.0, 2.0)
-    return np.clip(np.where(weekend, weekend_shape, weekday), 0, 1)
-
-
 @functools.lru_cache(maxsize=4)
 def _road_fleet(city: str):
     roads = load_city(city).roads
@@ -358,28 +274,6 @@ def _road_values(city, period, rows, times, first, seed):
 # --- Water ----------------------------------------------------------------------------------
 
 
-def _water_shape(hour: np.ndarray) -> np.ndarray:
-    def bump(centre, width):
-        return np.exp(-0.5 * ((hour - centre) / width) ** 2)
-
-    return 0.3 + 1.1 * bump(7.5, 1.5) + 0.7 * bump(13.0, 2.0) + 0.9 * bump(20.0, 2.0)
-
-
-_DAY_HOURS = np.arange(0, 24, 1 / 60)
-_WATER_SHAPE_MEAN = float(_water_shape(_DAY_HOURS).mean())
-
-
-def water_demand_profile(hour: np.ndarray) -> np.ndarray:
-    """Demand over the daily mean (24-hour mean 1): peaks 07:30 and 20:00, night trough."""
-    return _water_shape(np.asarray(hour, float)) / _WATER_SHAPE_MEAN
-
-
-def _pressure(profile: np.ndarray) -> np.ndarray:
-    """Inlet pressure (bar): static pressure less a headloss growing with demand squared."""
-    peak = water_demand_profile(_DAY_HOURS).max()
-    return STATIC_PRESSURE_BAR - PEAK_HEADLOSS_BAR * (profile / peak) ** 2
-
-
 @functools.lru_cache(maxsize=4)
 def _water_fleet(city: str, seed: int):
     """Population served and mean leak flow of each DMA (lamps share the built-up area)."""
@@ -403,8 +297,8 @@ def _water_values(city, period, rows, times, first, seed):
     hour, _ = local_hours(city, times)
     profile = water_demand_profile(hour)[:, None]
     use = demand[pos] * profile
-    pressure = _pressure(profile)
-    mean_pressure = _pressure(water_demand_profile(_DAY_HOURS)).mean()
+    pressure = inlet_pressure_bar(profile)
+    mean_pressure = inlet_pressure_bar(water_demand_profile(DAY_HOURS)).mean()
     leaking = leak[pos] * (pressure / mean_pressure) ** LEAKAGE_EXPONENT
     rng = _rng(seed, 7, first, len(rows))
     flow = (use + leaking) * (1 + FLOW_NOISE * rng.standard_normal(use.shape))

@@ -10,7 +10,7 @@ Zones are the H3 resolution-7 cells (~5 km²) that hold buildings (a town too sm
   scaled to the city's population, so the two sides balance.
 
 Trips: `CAR_TRIPS_PER_PERSON` vehicle trips per inhabitant per weekday, spread over the day by
-the telemetry's weekday traffic profile (`data.telemetry.synthetic.traffic_profile`: peaks at 08:30
+the telemetry's weekday traffic profile (`data.traffic.physics.traffic_profile`: peaks at 08:30
 and 18:30). Home-based trips go home -> work in the morning (`OUTBOUND_SHARE`) and back in the
 evening; midday trips go both ways. Between zones i and j, trips are proportional to
 P_i x A_j x exp(-`DISTANCE_DECAY_PER_KM` x d_ij) (a production-constrained gravity model,
@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 import data.city
-from data.telemetry.sensors import cells_of
-from data.telemetry.synthetic import traffic_profile
+from data.city.grid import cells_of
+from data.traffic.physics import traffic_profile
 
 ZONE_RES = 7
 MIN_ZONES = 10

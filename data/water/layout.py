@@ -12,8 +12,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from data.city import City
-from data.telemetry.sensors import DMA_RES, cells_of
-from data.telemetry.synthetic import CONSUMPTION_L_PER_DAY, water_demand_profile
+from data.city.grid import cells_of
+from data.telemetry.sensors import DMA_RES
+from data.water.physics import CONSUMPTION_L_PER_DAY, water_demand_profile
 
 # Approximate ground heights (m above sea level) read off topographic maps, +-15 m
 # (assumption): the city rises gently from the coast to the plateau of Sidi Maarouf.

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from data.telemetry.synthetic import CONSUMPTION_L_PER_DAY, LEAKAGE_EXPONENT, NETWORK_YIELD
 from data.water.layout import (
     CATALOGUE_MM,
     DESIGN_LEAKAGE_FACTOR,
@@ -21,6 +20,7 @@ from data.water.layout import (
     NEWEST_YEAR,
     demand_pattern,
 )
+from data.water.physics import CONSUMPTION_L_PER_DAY, LEAKAGE_EXPONENT, NETWORK_YIELD
 
 SOURCE_HEAD_ABOVE_HIGHEST_M = 35.0  # reservoir level over the highest trunk node
 CRITICAL_PRESSURE_M = 25.0  # PRV outlets keep 25 m at the DMA's highest node (baseline)

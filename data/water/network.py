@@ -38,10 +38,10 @@ import pandas as pd
 import wntr
 
 from data.city import City, load_city
-from data.errors import MadinaError
-from data.telemetry.synthetic import CONSUMPTION_L_PER_DAY
+from data.errors import WaterNetworkError
 from data.water.layout import layout
 from data.water.model import calibrate_leakage, model, source_head, upsize_by_velocity
+from data.water.physics import CONSUMPTION_L_PER_DAY
 
 INP_FILE = "water.inp.gz"
 PIPES_FILE = "water_pipes.parquet"
@@ -52,10 +52,6 @@ SOURCES_FILE = "water_sources.parquet"
 WATER_FILES = (INP_FILE, PIPES_FILE, JUNCTIONS_FILE, DMAS_FILE, VALVES_FILE, SOURCES_FILE)
 REBUILD = "python -m data.water.network {city}"
 VALVE_SEED = 5
-
-
-class WaterNetworkError(MadinaError):
-    """A water network file is missing or malformed, or a request names an unknown element."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pydeck as pdk
 
 from data.city import City
 from data.errors import LayerSpecError
-from data.telemetry.synthetic import drawn_power_w
+from data.lighting.physics import drawn_power_w
 from layers.geometry import point_positions
 from layers.spec import LayerSpec, LegendEntry
 

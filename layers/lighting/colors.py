@@ -44,6 +44,8 @@ DIMMING_CLASSES = (
     (0.0, (90, 40, 20)),
 )
 OFF_COLOR = (45, 45, 55)
+# Colour modes from the bundle (any role); the others come from the lamps' meters (RAW).
+PUBLIC_LAMP_MODES = ("technology", "wattage")
 # The day's energy per lamp, class upper bounds (kWh): a 70 W sodium lamp draws ~1 kWh on a
 # November night, a 250 W one ~3.5 kWh.
 ENERGY_BREAKS_KWH = (0.05, 0.75, 1.25, 2.0, 3.0, float("inf"))

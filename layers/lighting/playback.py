@@ -13,7 +13,8 @@ import numpy as np
 import xarray as xr
 
 from data.city import load_city
-from data.telemetry.sensors import parent_cells
+from data.city.clock import time_zone
+from data.city.grid import roll_up_columns
 from layers.codec import BlobWriter, PackedLayer
 from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
 from simulation.lighting.model import LightingResult, LightingScenario, simulate
@@ -38,10 +39,7 @@ def summed_frames(values: xr.DataArray, lamps: np.ndarray, res: int) -> CellFram
     cells = values["cell"].to_numpy()
     if res == int(values.attrs.get("h3_resolution", res)):
         return CellFrames(cells, values.to_numpy(), np.broadcast_to(lamps, values.shape))
-    parents, group = np.unique(parent_cells(cells, res), return_inverse=True)
-    sums = np.zeros((values.sizes["frame"], len(parents)))
-    np.add.at(sums.T, group, values.to_numpy().T)
-    counts = np.bincount(group, weights=lamps, minlength=len(parents))
+    parents, sums, counts = roll_up_columns(cells, values.to_numpy(), res, weights=lamps)
     return CellFrames(parents, sums, np.broadcast_to(counts, sums.shape))
 
 
@@ -97,4 +95,4 @@ def packed_playback(
     """The hexagon layer of one playback variable (cached per process)."""
     playback_display(variable)  # refuse before simulating
     frames = scenario_frames(city, scenario, year, mode, day)
-    return pack_playback(frames, variable, time_zone="Africa/Casablanca")
+    return pack_playback(frames, variable, time_zone=time_zone(city))

@@ -17,7 +17,7 @@ import shapely
 
 import data.city
 from data.city import City
-from data.telemetry.synthetic import utc_offset
+from data.city.clock import utc_offset
 from data.traffic.network import traffic_network
 from layers.codec import BlobWriter, PackedLayer
 from layers.geometry import line_vertices

@@ -25,16 +25,11 @@ import pandas as pd
 import xarray as xr
 
 from data.city import City
-from data.errors import MadinaError
-from data.telemetry.sensors import cells_of
-from data.telemetry.synthetic import (
-    LANE_CAPACITY_VEH_H,
-    PEAK_VC,
-    dark,
-    drawn_power_w,
-    local_hours,
-    traffic_profile,
-)
+from data.city.clock import local_hours
+from data.city.grid import cells_of
+from data.errors import ScenarioError
+from data.lighting.physics import dark, drawn_power_w
+from data.traffic.physics import LANE_CAPACITY_VEH_H, PEAK_VC, traffic_profile
 
 # System efficacy on the road (lm/W incl. ballast/driver): HPS 85, metal halide 75 (typical
 # catalogue values); LED 150 by default (current street luminaires, a scenario parameter).
@@ -53,10 +48,6 @@ DEFAULT_REQUIRED_LEVEL = 0.2
 MOTION_HOLD_S = 60.0
 RETROFIT_ORDERS = ("oldest", "random")
 SWITCHING = ("ambient", "clock")
-
-
-class ScenarioError(MadinaError):
-    """A lighting scenario parameter is invalid; the message names the field."""
 
 
 @dataclass(frozen=True)

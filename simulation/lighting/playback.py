@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.telemetry.synthetic import utc_offset
+from data.city.clock import utc_offset
 from simulation.lighting.model import LightingResult, ScenarioError
 
 PLAYBACK_MODES = ("day", "year")

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from data.city import City
+from data.lighting.physics import dark
 from data.power.model import load_pandapower_model
 from data.power.network import ADMD_KW, POWER_FACTOR, load_power_network
-from data.telemetry.synthetic import dark
 from simulation.power.outage import (
     DEFAULT_DAY,
     PowerScenarioError,

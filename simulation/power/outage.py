@@ -29,10 +29,11 @@ import xarray as xr
 
 import data.city
 from data.city import City
-from data.errors import MadinaError
+from data.city.clock import utc_offset
+from data.city.grid import cells_of
+from data.errors import PowerScenarioError
+from data.lighting.physics import dark, drawn_power_w
 from data.power.network import ADMD_KW, PowerNetwork, load_power_network
-from data.telemetry.sensors import cells_of
-from data.telemetry.synthetic import dark, drawn_power_w, utc_offset
 
 STEP = pd.Timedelta(minutes=15)
 DEFAULT_DAY = "2026-11-23"  # the project's telemetry day (a Monday)
@@ -46,10 +47,6 @@ RESIDENTIAL_PROFILE = np.array([
     0.45, 0.38, 0.34, 0.32, 0.32, 0.35, 0.45, 0.55, 0.58, 0.58, 0.58, 0.60,
     0.65, 0.68, 0.62, 0.58, 0.58, 0.65, 0.80, 0.95, 1.00, 0.97, 0.85, 0.65,
 ])  # fmt: skip
-
-
-class PowerScenarioError(MadinaError):
-    """An outage scenario or load-flow parameter is invalid; the message names the field."""
 
 
 def residential_share(local_hour: np.ndarray) -> np.ndarray:

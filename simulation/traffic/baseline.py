@@ -23,7 +23,7 @@ import pandas as pd
 
 import data.city
 from data.errors import MadinaError
-from data.telemetry.synthetic import TRAFFIC_BASELINE_FILE
+from data.traffic.physics import TRAFFIC_BASELINE_FILE
 from simulation.traffic.uxsim_engine import TrafficResult, run_traffic
 
 

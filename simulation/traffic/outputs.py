@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from data.telemetry.sensors import cells_of
+from data.city.grid import cells_of
 from data.traffic.network import TrafficNetwork
 
 HOURS = 24

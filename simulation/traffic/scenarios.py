@@ -13,16 +13,12 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from data.errors import MadinaError
+from data.errors import TrafficScenarioError
 from data.traffic.network import GREEN_SHARE, TrafficNetwork
 
 DEFAULT_DAY = "2026-11-23"  # the project's telemetry day (a Monday)
 MAX_ROADS = 400
 LIST_FIELDS = ("closed_roads", "corridor_roads", "new_link", "emergency_route")
-
-
-class TrafficScenarioError(MadinaError):
-    """A traffic scenario names an unknown road or node, or a value out of range (names it)."""
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ import numpy as np
 import xarray as xr
 
 import data.city
+from data.errors import SumoError
 from data.traffic.demand import demand
 from data.traffic.network import TrafficNetwork, traffic_network
 from simulation.traffic.outputs import link_dataset
@@ -73,10 +74,6 @@ MESO_SEGMENT_M = 200.0
 # Right of way at unsignalised junctions: the higher road class is the major road.
 _PRIORITY = {"motorway": 13, "trunk": 12, "primary": 11, "secondary": 10}
 _UNSUPPORTED = ("new_link", "corridor_roads", "corridor_green_share", "bus_lane")
-
-
-class SumoError(RuntimeError):
-    """A SUMO binary failed, timed out or is missing (names the command and its stderr)."""
 
 
 def sumo_binary(name: str) -> Path:

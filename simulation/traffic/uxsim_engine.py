@@ -27,8 +27,8 @@ import xarray as xr
 from uxsim import World
 
 import data.city
-from data.telemetry.sensors import cells_of
-from data.telemetry.synthetic import utc_offset
+from data.city.clock import utc_offset
+from data.city.grid import cells_of
 from data.traffic.demand import Demand, demand
 from data.traffic.network import SATURATION_VEH_H, TrafficNetwork, traffic_network
 from simulation.traffic.outputs import (

@@ -17,8 +17,8 @@ import wntr
 import xarray as xr
 from wntr.network.controls import Control, ControlAction
 
-from data.telemetry.sensors import cells_of
-from data.telemetry.synthetic import utc_offset
+from data.city.clock import utc_offset
+from data.city.grid import cells_of
 from data.water.layout import demand_pattern
 from data.water.model import (
     CRITICAL_PRESSURE_M,

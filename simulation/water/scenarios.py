@@ -12,16 +12,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from data.errors import MadinaError
+from data.errors import WaterScenarioError
 from data.water.model import REQUIRED_PRESSURE_M
 from data.water.network import WaterNetwork
 
 DEFAULT_DAY = "2026-11-23"
 MAX_BREAKS = 20
-
-
-class WaterScenarioError(MadinaError):
-    """A water scenario names an unknown pipe or DMA, or a value out of range (names it)."""
 
 
 def _check_range(name: str, value, low: float, high: float, *, whole: bool = False) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pyrosm
 import pytest
 
-from data.build.cli import main as build_main
+from data.build.__main__ import main as build_main
 from data.build.bundle import frame_checksum
 from data.city import LAYER_COLUMNS, LAYER_FILES, load_city
 from data.power.network import load_power_network

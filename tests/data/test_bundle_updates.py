@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from data.city import bundle_dir, load_city
-from data.interop.cli import main
 from data.interop.bundle_buildings import update_buildings
 from data.interop.bundle_lamps import update_bundle
+from data.interop.cli import main
 from data.interop.ngsi_buildings import building_entities, read_buildings
 from data.interop.ngsi_cabinets import read_cabinets, read_groups
 from data.interop.ngsi_ld import (

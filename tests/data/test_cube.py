@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from data.city.grid import parent_cells
 from data.telemetry.cube import (
     CubeBuilder,
     CubeError,
@@ -15,7 +16,7 @@ from data.telemetry.cube import (
     save_cube,
 )
 from data.telemetry.readings import Readings
-from data.telemetry.sensors import VARIABLES, parent_cells, sensors_for
+from data.telemetry.sensors import VARIABLES, sensors_for
 from data.telemetry.synthetic import Period, chunk_tasks, generate, make_chunk
 
 START, END = "2026-11-23", "2026-11-24"
@@ -180,7 +181,7 @@ def test_readings_by_position_index_like_h3_per_point(repeats, monkeypatch):
 
 
 def test_threaded_indexing_matches_one_call(monkeypatch):
-    import data.telemetry.sensors as sensors_module
+    import data.city.grid as sensors_module
 
     rng = np.random.default_rng(3)
     lon, lat = rng.uniform(-8, -7, 50_000), rng.uniform(33, 34, 50_000)

@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.city.clock import utc_offset
 from data.errors import MadinaError
 from data.lighting.lamp_day import LAMP_STATES, lamp_day
+from data.lighting.physics import dark, drawn_power_w
 from data.telemetry.day_cube import day_period
 from data.telemetry.readings import VARIABLE_NAMES, Readings
 from data.telemetry.sensors import sensors_for
@@ -14,10 +16,7 @@ from data.telemetry.synthetic import (
     OUTAGE_SHARE,
     STUCK_ON_MEAN_H,
     STUCK_ON_SHARE,
-    dark,
-    drawn_power_w,
     generate,
-    utc_offset,
 )
 from tests.conftest import TELEMETRY_DAY
 

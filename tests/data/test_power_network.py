@@ -7,12 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.power.network import (
-    PowerNetworkError,
-    build_power_network,
-    load_power_network,
-    save_power_network,
-)
+from data.power.files import save_power_network
+from data.power.network import PowerNetworkError, build_power_network, load_power_network
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +102,9 @@ def test_missing_file_names_it_and_the_rebuild_command(city, tmp_path):
     from dataclasses import replace
 
     moved = replace(city, meta={**city.meta, "_bundle_dir": str(tmp_path)})
-    with pytest.raises(PowerNetworkError, match=r"power_substations\.parquet.*data\.power\.network"):
+    with pytest.raises(
+        PowerNetworkError, match=r"power_substations\.parquet.*data\.power casablanca"
+    ):
         load_power_network(moved)
 
 

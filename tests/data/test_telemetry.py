@@ -4,15 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.lighting.physics import dark
 from data.telemetry.readings import VARIABLE_NAMES, Readings
 from data.telemetry.sensors import VARIABLES, sensors_for
-from data.telemetry.synthetic import (
-    Period,
-    dark,
-    generate,
-    traffic_profile,
-    water_demand_profile,
-)
+from data.telemetry.synthetic import Period, generate
+from data.traffic.physics import traffic_profile
+from data.water.physics import water_demand_profile
 
 
 @pytest.fixture(scope="module")

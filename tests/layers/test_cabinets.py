@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from data.errors import LayerSpecError
-from data.telemetry.synthetic import drawn_power_w
+from data.lighting.physics import drawn_power_w
 from layers.catalog import LAYER_BUILDERS
 from layers.codec import decode_field, pack_layer
 from layers.details import feature_details

@@ -4,9 +4,10 @@ import h3
 import numpy as np
 import pytest
 
+from data.city.grid import parent_cells
 from data.telemetry.day_cube import day_cubes, day_reporting
 from data.telemetry.privacy import PrivacyError, suppressed_by_bucket
-from data.telemetry.sensors import VARIABLES, parent_cells, sensors_for
+from data.telemetry.sensors import VARIABLES, sensors_for
 from layers.hexagons import pack_hexagons, packed_hexagons
 
 DAY = "2026-11-23"

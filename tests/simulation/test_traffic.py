@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import simulation.traffic.uxsim_engine
-from data.telemetry.synthetic import utc_offset
+from data.city.clock import utc_offset
 from data.traffic.demand import CAR_TRIPS_PER_PERSON, OUTBOUND_SHARE, demand
 from data.traffic.network import ARTERIAL_CLASSES, GREEN_SHARE, SATURATION_VEH_H, traffic_network
 from simulation.traffic.scenarios import DEFAULT_DAY, TrafficScenario, TrafficScenarioError

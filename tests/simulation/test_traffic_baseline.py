@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 
 from data.city import bundle_dir
+from data.city.clock import utc_offset
 from data.telemetry.readings import Readings
 from data.telemetry.sensors import sensors_for
-from data.telemetry.synthetic import TRAFFIC_BASELINE_FILE, Period, generate, utc_offset
+from data.telemetry.synthetic import Period, generate
+from data.traffic.physics import TRAFFIC_BASELINE_FILE
 from simulation.traffic.baseline import baseline_table
 
 

@@ -6,9 +6,9 @@ Each scenario is a full 24 h EPANET run of the whole network (~15 s): marked slo
 import numpy as np
 import pytest
 
-from data.telemetry.synthetic import NETWORK_YIELD
 from data.water.model import REQUIRED_PRESSURE_M
 from data.water.network import load_water_network
+from data.water.physics import NETWORK_YIELD
 from simulation.water.hydraulics import baseline_day, run_pipe_break, run_pressure_management
 from simulation.water.scenarios import (
     PipeBreakScenario,

@@ -1,21 +1,16 @@
-"""Build a city bundle: ``python -m data.build casablanca`` or ``... NAME --osm FILE.osm.pbf``.
+"""The city bundle builders: the embedded Casablanca, or any city from an OSM extract.
 
-The command line of the builder; prints progress and counts. Never touches an existing bundle
-unless the new one was written completely. Writing a bundle replaces its folder, so the
-networks stored beside it (water, electricity) are rebuilt after it (``--no-networks`` skips).
+Write a bundle atomically with its SOURCE.md; never build what is derived from it (networks,
+baselines: `python -m data.build` does that after) nor touch an existing bundle half-way.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
 from data.build.bundle import finish_bundle, write_bundle
-from data.city import bundle_dir, load_city
 from data.city.constants import CASABLANCA_CENTER, CASABLANCA_CRS, SEED
-from data.errors import MadinaError
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
@@ -62,7 +57,7 @@ demand), `water_pipes.parquet`, `water_junctions.parquet`, `water_dmas.parquet`,
 - Isolation valves: wntr's strategic N-2 placement (at each junction, every pipe but two has a
   valve); a segment is what closing the valves around a pipe isolates.
 
-### Electricity: `python -m data.power.network {name}` (`data/power/network.py`)
+### Electricity: `python -m data.power {name}` (`data/power/network.py`, `data/power/files.py`)
 
 Files: `power_substations.parquet`, `power_transformers.parquet`, `power_lines.parquet`,
 `power_connections.parquet`, `power_cabinets.parquet`, `power.json` (the pandapower model of
@@ -90,7 +85,8 @@ counters on those roads report it (with day-to-day spread and counting noise).
 """
 
 
-def _step(message: str, started: float) -> None:
+def step(message: str, started: float) -> None:
+    """Print one progress line, with the seconds since ``started``."""
     print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
 
 
@@ -105,15 +101,15 @@ def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
 
     started = time.perf_counter()
     districts = load_districts()
-    _step(
+    step(
         f"districts: {len(districts)}, {districts['population'].sum():,} inhabitants",
         started,
     )
     lines, blocks = synthetic_streets(districts, seed=seed)
-    _step(f"street lines: {len(lines):,}", started)
+    step(f"street lines: {len(lines):,}", started)
     arterials = lines[~lines["road_class"].isin(["residential", "tertiary"])]
     buildings = synthetic_buildings(districts, blocks, arterials, seed=seed)
-    _step(f"buildings: {len(buildings):,}", started)
+    step(f"buildings: {len(buildings):,}", started)
     layers, meta = finish_bundle(
         name="casablanca",
         prefix="CAS",
@@ -135,9 +131,9 @@ def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
             "sources": SOURCES,
         },
     )
-    _step(f"lamps: {len(layers['lamps']):,}, cabinets: {len(layers['cabinets']):,}", started)
+    step(f"lamps: {len(layers['lamps']):,}, cabinets: {len(layers['cabinets']):,}", started)
     write_bundle(out, layers, meta, texts={"SOURCE.md": _source_note(meta)})
-    _step(f"written to {out}", started)
+    step(f"written to {out}", started)
     return meta
 
 
@@ -147,7 +143,7 @@ def build_from_osm(name: str, path: Path, out: Path, *, seed: int = SEED) -> dic
 
     started = time.perf_counter()
     raw = read_osm(Path(path))
-    _step(
+    step(
         f"read {path}: {len(raw.road_lines):,} road lines, {len(raw.buildings):,} buildings",
         started,
     )
@@ -175,65 +171,8 @@ def build_from_osm(name: str, path: Path, out: Path, *, seed: int = SEED) -> dic
         },
     )
     write_bundle(out, layers, meta, texts={"SOURCE.md": _source_note(meta)})
-    _step(f"{meta['counts']} written to {out}", started)
+    step(f"{meta['counts']} written to {out}", started)
     return meta
-
-
-def build_networks(name: str, out: Path) -> list[str]:
-    """(Re)build the electricity and water networks and the traffic baseline at ``out``.
-
-    Prints progress. Returns the rebuild commands of the parts that failed (the error is
-    printed), so one failing part neither hides the others nor undoes the bundle written.
-    """
-    city = load_city.__wrapped__(name, bundle_dir=out)  # the bundle just written, not a cached one
-    failed = []
-    started = time.perf_counter()
-    for part, build, retry in _NETWORK_PARTS:
-        try:
-            _step(f"{part}: {build(city, out)}", started)
-        except Exception as err:  # reported with the command that retries it
-            print(f"error: {part} not built: {err!r}", file=sys.stderr)
-            failed.append(retry.format(city=name))
-    return failed
-
-
-def _power(city, out: Path) -> str:
-    from data.power.network import build_power_network, save_power_network
-
-    net = build_power_network(city)
-    save_power_network(net, out)
-    return (
-        f"{len(net.substations)} substations, {len(net.transformers):,} transformers, "
-        f"{len(net.lines):,} lines"
-    )
-
-
-def _water(city, out: Path) -> str:
-    from data.water.network import build_water_network
-
-    summary = build_water_network(city, out)  # EPANET runs: sizing and leakage calibration
-    return (
-        f"{summary['junctions']:,} junctions, {summary['pipes']:,} pipes, {summary['dmas']} "
-        f"DMAs, yield {summary['yield']:.1%}"
-    )
-
-
-def _traffic(city, out: Path) -> str:
-    from simulation.traffic.baseline import write_baseline
-
-    result = write_baseline(city, out)
-    return (
-        f"{result.engine['links']} links, {result.kpis.trips:,} trips, mean speed "
-        f"{result.kpis.mean_speed_kmh:.0f} km/h"
-    )
-
-
-# (what, how: (city, folder) -> summary, the command that retries it)
-_NETWORK_PARTS = (
-    ("power network", _power, "python -m data.power.network {city}"),
-    ("water network", _water, "python -m data.water.network {city}"),
-    ("traffic baseline", _traffic, "python -m simulation.traffic.baseline {city}"),
-)
 
 
 def _source_note(meta: dict) -> str:
@@ -256,43 +195,3 @@ def _source_note(meta: dict) -> str:
         "the street-grid calibration is in `data/build/casablanca_source.py`.\n"
         + NETWORKS_NOTE.format(name=meta["name"])
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (2 for bad input)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m data.build", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument(
-        "city", help="city name (folder under data/); 'casablanca' is the embedded default"
-    )
-    parser.add_argument("--osm", type=Path, help="OpenStreetMap extract (.osm.pbf) to build from")
-    parser.add_argument("--out", type=Path, help="output folder (default data/<city>/)")
-    parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument(
-        "--no-networks",
-        dest="networks",
-        action="store_false",
-        help="write the bundle only; the water and electricity networks are not rebuilt",
-    )
-    args = parser.parse_args(argv)
-    out = args.out or bundle_dir(args.city)
-    try:
-        if args.osm is not None:
-            build_from_osm(args.city, args.osm, out, seed=args.seed)
-        elif args.city == "casablanca":
-            build_casablanca(out, seed=args.seed)
-        else:
-            parser.error(f"no built-in source for {args.city!r}: pass --osm FILE.osm.pbf")
-    except MadinaError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    failed = build_networks(args.city, out) if args.networks else []
-    if failed:
-        print(f"the bundle is written; retry with: {'; '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
