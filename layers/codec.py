@@ -89,7 +89,7 @@ def pack_layer(spec: LayerSpec) -> PackedLayer:
     }
     if spec.start_indices is not None:
         starts = np.asarray(spec.start_indices, dtype=np.uint32)
-        counts = np.diff(starts.astype(np.int64))
+        counts = np.diff(starts.astype(np.int64)).astype(np.int64)
         manifest["startIndices"] = writer.add(starts)
     for name, values in spec.attributes.items():
         array = np.asarray(values)

@@ -146,7 +146,8 @@ def rgba(
 
 
 def _rgba(color: tuple[int, ...]) -> tuple[int, int, int, int]:
-    return (*color[:3], color[3] if len(color) > 3 else 255)
+    red, green, blue = color[:3]
+    return (red, green, blue, color[3] if len(color) > 3 else 255)
 
 
 def legend_from(

@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,10 +66,11 @@ class ScenarioKind:
     engine_packages: tuple[str, ...]  # whose versions a run depends on
     kpis: tuple[Kpi, ...]
     map_variable: str  # the (time, cell) variable a map or brief shows first
-    parse: Callable[[dict], object]  # untrusted dict -> scenario value (types checked)
-    to_dict: Callable[[object], dict]  # scenario value -> canonical JSON-able dict
-    validate: Callable[[str, object], None]  # (city, scenario): ranges and ids, for the city
-    run: Callable[[str, object, Progress], ScenarioRun]
+    # The scenario value is each kind's own frozen dataclass, hence Any.
+    parse: Callable[[dict], Any]  # untrusted dict -> scenario value (types checked)
+    to_dict: Callable[[Any], dict]  # scenario value -> canonical JSON-able dict
+    validate: Callable[[str, Any], None]  # (city, scenario): ranges and ids, for the city
+    run: Callable[[str, Any, Progress], ScenarioRun]
 
     def seed(self, params: dict) -> int | None:
         """The scenario's random seed, if its kind has one."""
@@ -206,7 +208,7 @@ def _with_totals(cube: xr.Dataset, mean: tuple[str, ...]) -> xr.Dataset:
     return cube.assign(out)
 
 
-def _numbers(record: object) -> dict[str, float]:
+def _numbers(record: Any) -> dict[str, float]:
     """The numeric fields of a KPI dataclass (dates and ids are left out)."""
     out = {}
     for name, value in dataclasses.asdict(record).items():

@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,24 @@ def city_name() -> str:
 @pytest.fixture(scope="session")
 def city(city_name: str) -> City:
     return load_city(city_name)
+
+
+@pytest.fixture(scope="session")
+def tiny_city(tmp_path_factory) -> City:
+    """A small real city built by the real builder: pyrosm's test extract (331 roads, 1,523
+    lamps, 2,185 buildings), with its networks and traffic baseline (~6 s), registered by name
+    ("tiny") so the telemetry, networks and layers load it as they load the embedded city."""
+    import pyrosm
+
+    from data.build.__main__ import main as build
+    from data.city import register_bundle
+
+    folder = tmp_path_factory.mktemp("tiny") / "tiny"
+    extract = Path(pyrosm.__file__).parent / "data" / "test.osm.pbf"
+    with contextlib.redirect_stdout(None):
+        assert build(["tiny", "--osm", str(extract), "--out", str(folder)]) == 0
+    register_bundle("tiny", folder)
+    return load_city("tiny")
 
 
 @pytest.fixture(scope="session")

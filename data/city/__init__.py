@@ -101,7 +101,7 @@ class City:
     @property
     def folder(self) -> Path:
         """The folder this bundle was loaded from (the networks and baselines beside it)."""
-        return Path(self.meta.get("_bundle_dir", BUNDLE_ROOT / self.name))
+        return Path(self.meta.get("_bundle_dir", bundle_dir(self.name)))
 
     def graph(self) -> nx.MultiDiGraph:
         """Routable road graph; edge weights ``length_m`` (metres), both directions."""
@@ -125,9 +125,26 @@ def _road_graph(name: str, bundle_dir: str) -> nx.MultiDiGraph:
     return graph
 
 
+# Bundles outside the package, by name (`register_bundle`): loaded like the embedded ones.
+_REGISTERED: dict[str, Path] = {}
+
+
+def register_bundle(name: str, folder: Path) -> None:
+    """Serve the bundle in ``folder`` as city ``name`` wherever a city is asked for by name.
+
+    For a city built elsewhere (``python -m data.build NAME --out FOLDER``): its telemetry,
+    networks and layers then load by name as the embedded cities' do.
+    """
+    if (BUNDLE_ROOT / name / "meta.json").is_file():
+        raise CityNotFoundError(
+            f"{name!r} is an embedded city; register the bundle under another name"
+        )
+    _REGISTERED[name] = Path(folder)
+
+
 def bundle_dir(name: str) -> Path:
-    """Folder holding the bundle of city ``name`` inside the package."""
-    return BUNDLE_ROOT / name
+    """Folder holding the bundle of city ``name``: a registered one, else inside the package."""
+    return _REGISTERED.get(name, BUNDLE_ROOT / name)
 
 
 @functools.lru_cache(maxsize=4)
@@ -146,7 +163,9 @@ def load_city(name: str = DEFAULT_CITY, *, bundle_dir: Path | None = None) -> Ci
     CityNotFoundError
         If the folder or one of its layer files is missing.
     """
-    folder = Path(bundle_dir) if bundle_dir is not None else BUNDLE_ROOT / name
+    folder = (
+        Path(bundle_dir) if bundle_dir is not None else _REGISTERED.get(name, BUNDLE_ROOT / name)
+    )
     meta_path = folder / "meta.json"
     if not meta_path.is_file():
         raise CityNotFoundError(
