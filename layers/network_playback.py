@@ -13,16 +13,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.city import load_city
 from data.city.clock import time_zone, utc_offset
 from data.city.grid import roll_up_columns
 from data.errors import MadinaError
 from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, lookup_display, pack_cell_frames
-from simulation.power.outage import OutageResult, OutageScenario, run_outage
+from simulation.kinds import NETWORK_KINDS, kind_of_scenario
+from simulation.power.outage import OutageResult, OutageScenario
 from simulation.traffic.scenarios import TrafficScenario
-from simulation.traffic.uxsim_engine import TrafficResult, run_traffic
-from simulation.water.hydraulics import WaterResult, run_pipe_break, run_pressure_management
+from simulation.traffic.uxsim_engine import TrafficResult
+from simulation.water.hydraulics import WaterResult
 from simulation.water.scenarios import (
     PipeBreakScenario,
     PressureScenario,
@@ -31,25 +31,25 @@ from simulation.water.scenarios import (
 )
 
 NetworkScenario = PipeBreakScenario | PressureScenario | OutageScenario | TrafficScenario
-# Variables by what-if kind (first: the default) and how they read on the map.
+# How each network kind's variables read on the map: from the kinds (`simulation.kinds`).
 NETWORK_DISPLAY: dict[str, Display] = {
-    "people_without_water": Display("People without water", "people"),
-    "pressure_change_m": Display("Pressure change against the ordinary day", "m"),
-    "unserved_m3h": Display("Water demand not served", "m³/h"),
-    "pressure_m": Display("Mean pressure at the junctions", "m"),
-    "customers_off": Display("Electricity customers without power", "customers"),
-    "lamps_off": Display("Light points without power", "lamps"),
-    "load_lost_kw": Display("Load not supplied", "kW"),
-    "delay_change_veh_h": Display(
-        "Traffic delay change against the ordinary day", "vehicle-hours per hour"
-    ),
-    "delay_veh_h": Display("Traffic delay (over free-flow time)", "vehicle-hours per hour"),
-    "vehicle_km": Display("Traffic (vehicle-kilometres)", "vehicle-km per hour"),
+    v.key: Display(v.label, v.unit) for kind in NETWORK_KINDS.values() for v in kind.map_variables
 }
-WATER_VARIABLES = ("people_without_water", "pressure_change_m", "unserved_m3h", "pressure_m")
-POWER_VARIABLES = ("customers_off", "lamps_off", "load_lost_kw")
-TRAFFIC_VARIABLES = ("delay_change_veh_h", "delay_veh_h", "vehicle_km")
-MEAN_VARIABLES = ("pressure_change_m", "pressure_m")  # the others add up over cells
+
+
+def kind_variables(kind: str) -> tuple[str, ...]:
+    """The map variables of the network kind called ``kind`` (first: the default)."""
+    return tuple(v.key for v in NETWORK_KINDS[kind].map_variables)
+
+
+WATER_VARIABLES = kind_variables("pipe_break")
+POWER_VARIABLES = kind_variables("outage")
+TRAFFIC_VARIABLES = kind_variables("traffic")
+MEAN_VARIABLES = tuple(  # the others add up over cells
+    dict.fromkeys(
+        v for kind in NETWORK_KINDS.values() for v in kind.mean_variables if v in NETWORK_DISPLAY
+    )
+)
 RESOLUTIONS = (8, 9)
 
 
@@ -59,27 +59,21 @@ def parse_scenario(text: str) -> NetworkScenario:
         data = json.loads(text)
     except (TypeError, ValueError) as err:
         raise WaterScenarioError(f"scenario is not JSON: {err}") from None
-    if isinstance(data, dict) and data.get("kind") == "outage":
-        data.pop("kind")
-        return OutageScenario.from_json(json.dumps(data))
-    if isinstance(data, dict) and data.get("kind") == "traffic":
-        return TrafficScenario.from_json(text)
-    return scenario_from_json(text)
+    kind = NETWORK_KINDS.get(data.get("kind")) if isinstance(data, dict) else None
+    if kind is None:  # the water reader names the missing or unknown kind
+        return scenario_from_json(text)
+    return kind.parse({k: v for k, v in data.items() if k != "kind"})
 
 
 def scenario_json(scenario: NetworkScenario) -> str:
     """The JSON ``parse_scenario`` reads back."""
-    if isinstance(scenario, OutageScenario | TrafficScenario):
-        kind = "outage" if isinstance(scenario, OutageScenario) else "traffic"
-        return json.dumps({"kind": kind, **json.loads(scenario.to_json())}, sort_keys=True)
-    return scenario.to_json()
+    kind = kind_of_scenario(scenario)
+    return json.dumps({"kind": kind.name, **kind.to_dict(scenario)}, sort_keys=True)
 
 
 def variables_of(scenario: NetworkScenario) -> tuple[str, ...]:
     """The map variables of a scenario's kind."""
-    if isinstance(scenario, TrafficScenario):
-        return TRAFFIC_VARIABLES
-    return POWER_VARIABLES if isinstance(scenario, OutageScenario) else WATER_VARIABLES
+    return kind_variables(kind_of_scenario(scenario).name)
 
 
 @functools.lru_cache(maxsize=8)
@@ -87,13 +81,9 @@ def network_result(
     city: str, scenario: NetworkScenario
 ) -> WaterResult | OutageResult | TrafficResult:
     """Run a scenario (cached per process: scenarios are immutable values)."""
-    if isinstance(scenario, TrafficScenario):
-        return run_traffic(city, scenario)
-    if isinstance(scenario, OutageScenario):
-        return run_outage(load_city(city), scenario)
-    if isinstance(scenario, PipeBreakScenario):
-        return run_pipe_break(city, scenario)
-    return run_pressure_management(city, scenario)
+    simulate = kind_of_scenario(scenario).simulate
+    assert simulate is not None  # every network kind has its engine
+    return simulate(city, scenario)
 
 
 def rolled_up(values: xr.DataArray, res: int, *, mean: bool) -> CellFrames:

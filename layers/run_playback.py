@@ -26,10 +26,10 @@ from layers.codec import PackedLayer
 from layers.hexagons import CellFrames, Display, pack_cell_frames, quantile_classes
 from layers.network_playback import rolled_up
 from simulation.compare import CompareError, difference
+from simulation.kinds import KINDS
 
 RESOLUTIONS = (8, 9)
 PUBLIC_RESOLUTION = 8
-BUILDING_KINDS = frozenset({"pipe_break", "pressure", "outage"})  # cells sum buildings' figures
 # Diverging, colour-blind safe (ColorBrewer RdBu, 7 classes): blue below zero, red above.
 DIVERGING = (
     (33, 102, 172),
@@ -176,7 +176,8 @@ def packed_stored_run(
             f"known: {', '.join(cell_vars)}"
         )
     long_name = results[variable].attrs.get("long_name", variable)
-    min_buildings = k if record.kind in BUILDING_KINDS else 0
+    kind = KINDS.get(record.kind)
+    min_buildings = k if kind is not None and kind.sums_buildings else 0
     if against is None:
         return packed_run_playback(
             record.city,

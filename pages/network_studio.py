@@ -20,9 +20,8 @@ from data.water.model import CRITICAL_PRESSURE_M
 from data.water.network import load_water_network
 from layers.network_playback import (
     NETWORK_DISPLAY,
-    POWER_VARIABLES,
-    TRAFFIC_VARIABLES,
     WATER_VARIABLES,
+    kind_variables,
     network_result,
     packed_network_playback,
     scenario_json,
@@ -202,7 +201,7 @@ def network_panel(city_name: str, day: str) -> html.Details:
 
 
 def _variable_options(kind: str) -> list[dict]:
-    names = {"outage": POWER_VARIABLES, "traffic": TRAFFIC_VARIABLES}.get(kind, WATER_VARIABLES)
+    names = kind_variables(kind)
     return [
         {"label": f"{NETWORK_DISPLAY[v].title} ({NETWORK_DISPLAY[v].unit})", "value": v}
         for v in names
@@ -306,7 +305,7 @@ def run_what_if(clicks, variable, kind, day, *form_values) -> tuple:
     city = _city()
     try:
         scenario = scenario_from_form(kind, dict(zip(FORM_FIELDS, form_values, strict=True)), day)
-        if variable not in (POWER_VARIABLES if kind == "outage" else WATER_VARIABLES):
+        if variable not in kind_variables(kind):
             return (dash.no_update,) * 7  # the kind just changed; its variable follows
         packed = packed_network_playback(city, scenario, variable)
         result = network_result(city, scenario)

@@ -30,6 +30,7 @@ from simulation.power.outage import OutageScenario, run_outage
 from simulation.traffic.scenarios import TrafficScenario
 from simulation.traffic.uxsim_engine import run_traffic
 from simulation.water.hydraulics import run_pipe_break, run_pressure_management
+from simulation.water.scenarios import PipeBreakScenario, PressureScenario
 from simulation.water.scenarios import scenario_from_json as water_scenario_from_json
 
 Progress = Callable[[float, str], None]
@@ -71,6 +72,14 @@ class ScenarioKind:
     to_dict: Callable[[Any], dict]  # scenario value -> canonical JSON-able dict
     validate: Callable[[str, Any], None]  # (city, scenario): ranges and ids, for the city
     run: Callable[[str, Any, Progress], ScenarioRun]
+    # Kinds whose engine gives a (time, cell) cube the map plays (the utility networks):
+    scenario_types: tuple[type, ...] = ()  # the scenario values of this kind
+    simulate: Callable[[str, Any], Any] | None = None  # (city, scenario) -> the engine's result
+    map_variables: tuple[Kpi, ...] = ()  # the cube variables a map can show (label, unit)
+    mean_variables: tuple[str, ...] = ()  # those averaged over cells; the others add up
+    # Its cells add up buildings' figures (customers, people): the public sees cells of k or
+    # more buildings only (`layers.run_playback`).
+    sums_buildings: bool = False
 
     def seed(self, params: dict) -> int | None:
         """The scenario's random seed, if its kind has one."""
@@ -280,6 +289,29 @@ TRAFFIC_KPIS = (
     Kpi("co2_t", "CO2", "t/day"),
 )
 
+# The (time, cell) variables each network kind's map can show, with their label and unit.
+WATER_MAP = (
+    Kpi("people_without_water", "People without water", "people"),
+    Kpi("pressure_change_m", "Pressure change against the ordinary day", "m"),
+    Kpi("unserved_m3h", "Water demand not served", "m³/h"),
+    Kpi("pressure_m", "Mean pressure at the junctions", "m"),
+)
+WATER_MEANS = ("pressure_change_m", "pressure_m")
+OUTAGE_MAP = (
+    Kpi("customers_off", "Electricity customers without power", "customers"),
+    Kpi("lamps_off", "Light points without power", "lamps"),
+    Kpi("load_lost_kw", "Load not supplied", "kW"),
+)
+TRAFFIC_MAP = (
+    Kpi(
+        "delay_change_veh_h",
+        "Traffic delay change against the ordinary day",
+        "vehicle-hours per hour",
+    ),
+    Kpi("delay_veh_h", "Traffic delay (over free-flow time)", "vehicle-hours per hour"),
+    Kpi("vehicle_km", "Traffic (vehicle-kilometres)", "vehicle-km per hour"),
+)
+
 
 def _parse_outage(params: dict) -> OutageScenario:
     return OutageScenario.from_json(json.dumps(params))
@@ -291,6 +323,30 @@ def _parse_traffic(params: dict) -> TrafficScenario:
 
 def _plain_dict(scenario) -> dict:
     return json.loads(scenario.to_json())
+
+
+def network_kind(
+    name: str,
+    title: str,
+    engine_packages: tuple[str, ...],
+    kpis: tuple[Kpi, ...],
+    map_variable: str,
+    parse: Callable[[dict], Any],
+    to_dict: Callable[[Any], dict],
+    validate: Callable[[str, Any], None],
+    *,
+    simulate: Callable[[str, Any], Any],
+    scenario_types: tuple[type, ...],
+    map_variables: tuple[Kpi, ...],
+    mean_variables: tuple[str, ...] = (),
+    sums_buildings: bool = False,
+) -> ScenarioKind:
+    """A kind whose engine returns a result with a (time, cell) ``cube`` and ``kpis``."""
+    run = _network_run(simulate, mean=mean_variables)
+    return ScenarioKind(
+        name, title, engine_packages, kpis, map_variable, parse, to_dict, validate, run,
+        scenario_types, simulate, map_variables, mean_variables, sums_buildings,
+    )  # fmt: skip
 
 
 KINDS: dict[str, ScenarioKind] = {
@@ -307,7 +363,7 @@ KINDS: dict[str, ScenarioKind] = {
             _validate_lighting,
             _run_lighting,
         ),
-        ScenarioKind(
+        network_kind(
             "pipe_break",
             "Water: pipe break (a day)",
             ("wntr",),
@@ -316,9 +372,13 @@ KINDS: dict[str, ScenarioKind] = {
             _water_parse("pipe_break"),
             _water_dict,
             _validate_water,
-            _network_run(run_pipe_break, mean=("pressure_change_m", "pressure_m")),
+            simulate=run_pipe_break,
+            scenario_types=(PipeBreakScenario,),
+            map_variables=WATER_MAP,
+            mean_variables=WATER_MEANS,
+            sums_buildings=True,
         ),
-        ScenarioKind(
+        network_kind(
             "pressure",
             "Water: pressure management (a day)",
             ("wntr",),
@@ -327,9 +387,13 @@ KINDS: dict[str, ScenarioKind] = {
             _water_parse("pressure"),
             _water_dict,
             _validate_water,
-            _network_run(run_pressure_management, mean=("pressure_change_m", "pressure_m")),
+            simulate=run_pressure_management,
+            scenario_types=(PressureScenario,),
+            map_variables=WATER_MAP,
+            mean_variables=WATER_MEANS,
+            sums_buildings=True,
         ),
-        ScenarioKind(
+        network_kind(
             "outage",
             "Electricity: outage (a day)",
             ("pandapower",),
@@ -338,9 +402,12 @@ KINDS: dict[str, ScenarioKind] = {
             _parse_outage,
             _plain_dict,
             lambda city, s: s.validate(load_power_network(load_city(city))),
-            _network_run(lambda city, s: run_outage(load_city(city), s)),
+            simulate=lambda city, s: run_outage(load_city(city), s),
+            scenario_types=(OutageScenario,),
+            map_variables=OUTAGE_MAP,
+            sums_buildings=True,
         ),
-        ScenarioKind(
+        network_kind(
             "traffic",
             "Traffic (a weekday)",
             ("uxsim",),
@@ -349,7 +416,10 @@ KINDS: dict[str, ScenarioKind] = {
             _parse_traffic,
             _plain_dict,
             lambda city, s: s.validate(traffic_network(load_city(city))),
-            _network_run(run_traffic, mean=("speed_kmh",)),
+            simulate=run_traffic,
+            scenario_types=(TrafficScenario,),
+            map_variables=TRAFFIC_MAP,
+            mean_variables=("speed_kmh",),
         ),
     )
 }
@@ -360,3 +430,15 @@ def kind_of(name: object) -> ScenarioKind:
     if not isinstance(name, str) or name not in KINDS:
         raise ScenarioParamsError(f"unknown scenario kind {name!r}; known: {', '.join(KINDS)}")
     return KINDS[name]
+
+
+def kind_of_scenario(scenario: object) -> ScenarioKind:
+    """The kind a scenario value belongs to (by its type); `ScenarioParamsError` if none."""
+    for kind in KINDS.values():
+        if isinstance(scenario, kind.scenario_types):
+            return kind
+    raise ScenarioParamsError(f"{type(scenario).__name__} is not the scenario of any kind")
+
+
+# The kinds whose runs play on the map as (time, cell) hexagons.
+NETWORK_KINDS = {name: kind for name, kind in KINDS.items() if kind.map_variables}
