@@ -26,12 +26,8 @@ from data.settings import setting
 from data.store.scenarios import ScenarioStore, default_db_path
 from data.telemetry.day_cube import day_cubes, day_period, default_day
 from data.telemetry.privacy import check_k
-from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.lighting.colors import packed_lamp_colors
-from layers.traffic.flow import packed_traffic_playback
-from layers.water.network import packed_pipe_colors
+from layers.catalog import warm_layers
 from pages.permissions import permission_of
-from simulation.traffic.scenarios import TrafficScenario
 
 HERE = Path(__file__).resolve().parent
 K_ENV = "MADINA_MIN_CONTRIBUTORS"
@@ -126,16 +122,12 @@ def _register_routes(server: flask.Flask) -> None:
 
 
 def warm_up(city: str, day: str) -> float:
-    """Load the city, pack every layer, run the traffic day, aggregate the day's telemetry.
+    """Load the city, pack every catalogue layer with what it serves, aggregate the telemetry.
 
     Returns the seconds it took.
     """
     started = time.perf_counter()
-    for layer_id in LAYER_BUILDERS:
-        packed_layer(city, layer_id, day)
-    packed_lamp_colors(city, day)
-    packed_pipe_colors(city)
-    packed_traffic_playback(city, TrafficScenario())
+    warm_layers(city, day)
     day_cubes(city, day)
     return time.perf_counter() - started
 

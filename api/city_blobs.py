@@ -10,23 +10,21 @@ import flask
 
 from access.guard import require
 from access.layer_access import layer_permission
-from access.roles import RAW, RUN, STAFF_LAYERS
+from access.roles import RAW, RUN
 from api import blob, error, requested_k
 from data.errors import MadinaError
-from layers.catalog import LAYER_BUILDERS, packed_layer
+from layers.catalog import COLOR_SETS, LAYER_BUILDERS, color_modes_of, packed_colors, packed_layer
 from layers.hexagons import DISPLAY, packed_hexagons
-from layers.lighting.colors import PUBLIC_LAMP_MODES, packed_lamp_colors
 from layers.lighting.playback import PLAYBACK_DISPLAY, packed_playback
 from layers.network_playback import NETWORK_DISPLAY, packed_network_playback
 from layers.network_playback import playback_request as network_request
 from layers.traffic.flow import packed_traffic_playback
-from layers.water.network import packed_pipe_colors
 from simulation.lighting.plans import playback_request
 from simulation.traffic.scenarios import TrafficScenario
 
 
 def register_city_routes(server: flask.Flask) -> None:
-    """The /api/layers, lamps, water, hexagons, lighting, networks and traffic blobs."""
+    """The /api/layers, colors, hexagons, lighting, networks and traffic blobs."""
 
     def serve_blob(city: str, name: str, known, what: str, pack) -> flask.Response:
         """A packed blob of this twin's city, or a 404/422 that names what is wrong."""
@@ -54,26 +52,24 @@ def register_city_routes(server: flask.Flask) -> None:
             lambda name: packed_layer(city, name, server.config["MADINA_TELEMETRY_DAY"]),
         )
 
-    @server.get("/api/lamps/<city>/<name>.bin")
-    def lamp_colors_blob(city: str, name: str) -> flask.Response:
-        """``colors``: every colour mode (metered ones: RAW); ``public-colors``: the bundle's."""
+    @server.get("/api/colors/<city>/<layer>/<modes>.bin")
+    def colors_blob(city: str, layer: str, modes: str) -> flask.Response:
+        """A layer's colour modes: ``all`` of them (metered ones: RAW) or the ``open`` ones."""
+        if layer in LAYER_BUILDERS:
+            require(layer_permission(layer), f"the {layer} layer")
+        try:
+            colors = color_modes_of(layer)
+        except MadinaError as err:
+            return error(404, str(err))
+        if modes == "all" and colors.open_modes is not None:
+            require(RAW, f"the {layer} layer's metered colour modes")
         day = server.config["MADINA_TELEMETRY_DAY"]
-        if name == "colors":
-            require(RAW, "the lamps' metered colour modes")
-        modes = PUBLIC_LAMP_MODES if name == "public-colors" else None
         return serve_blob(
             city,
-            name,
-            ("colors", "public-colors"),
-            "lamp data",
-            lambda _name: packed_lamp_colors(city, day, modes),
-        )
-
-    @server.get("/api/water/<city>/<name>.bin")
-    def pipe_colors_blob(city: str, name: str) -> flask.Response:
-        require(STAFF_LAYERS, "the water pipes' colours")
-        return serve_blob(
-            city, name, ("pipe-colors",), "water data", lambda _name: packed_pipe_colors(city)
+            modes,
+            COLOR_SETS,
+            "set of colour modes",
+            lambda name: packed_colors(city, layer, day, metered=name == "all"),
         )
 
     @server.get("/api/hexagons/<city>/<variable>.bin")

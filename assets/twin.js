@@ -29,8 +29,7 @@
     zoom: null,
     hex: null,         // telemetry hexagons: {manifest, blob, choice, res, frame, base}
     hexFrames: {},     // the frame of each panel's time-lapse slider (twin_hexagons.js), by kind
-    lampMode: "technology",
-    lampColors: null,  // {manifest, blob} of the lamp colour modes, fetched on first use
+    layerColors: {},   // layer id -> {spec, mode, blob}: its colour modes, fetched on first use
     overlays: {},      // name -> function(layers, shownIds): adds layers after a layer's own
     viewListeners: {}, // name -> function(viewState): told when the camera moves
     tooltips: {},      // layer id -> function(index): tooltip text of layers drawn elsewhere
@@ -176,10 +175,13 @@
     for (const listener of Object.values(state.viewListeners)) listener(viewState);
   }
 
-  /* Lamp colours: a mode's uint8 RGBA column swapped into the lamp layer; "dimming" is
-   * coloured here from the playing scenario's level of each lamp's group at the frame. */
-  function dimmingColumn(entry) {
-    const h = state.hex, d = state.lampColors.manifest.dimming;
+  /* Colour modes, one mechanism for every layer that has them (the catalogue's ColorModes):
+   * spec {layer, accessor, url, manifest} from the twin bundle's "colors"; a mode's uint8 RGBA
+   * column swapped into the layer's accessor (no rebuild, no re-upload of positions). The
+   * first mode is the layer as built: its column is fetched only once another is chosen.
+   * The lamps' "dimming" is coloured here from the playing scenario's level at the frame. */
+  function dimmingColumn(entry, d) {
+    const h = state.hex;
     const n = entry.manifest.length, out = new Uint8Array(n * 4);
     if (!h || !h.blob || h.manifest.kind !== "scenario") return null;
     const groups = typed(h.blob, h.manifest.lampGroups);
@@ -193,88 +195,65 @@
     return out;
   }
 
-  function paintLamps() {
-    const entry = state.layers.lamps, colors = state.lampColors;
-    if (!entry || !colors) return "";
-    let value, note = "";
-    if (state.lampMode === "dimming") {
-      value = dimmingColumn(entry);
-      if (!value) note = "Run a lighting scenario to see its dimming; showing technology.";
-    } else if (colors.manifest.modes[state.lampMode]) {
-      value = typed(colors.blob, colors.manifest.modes[state.lampMode].color);
-    }
-    if (!value) value = typed(colors.blob, colors.manifest.modes.technology.color);
-    const attributes = Object.assign({}, entry.data.attributes, {
-      getFillColor: {value, size: 4, normalized: true},
-    });
-    entry.data = Object.assign({}, entry.data, {attributes});
-    entry.layer = entry.layer.clone({data: entry.data});
-    redraw();
-    return note;
-  }
-
-  /* colors: {url, manifest} of the lamp colour modes (in the twin bundle). */
-  async function colorLamps(colors, mode) {
-    state.lampMode = mode || "technology";
-    if (!state.lampColors) {
-      state.lampColors = {pending: true};
-      const response = await fetch(colors.url);
-      if (!response.ok) throw new Error(`lamp colours: HTTP ${response.status}`);
-      const blob = await response.arrayBuffer();
-      if (blob.byteLength !== colors.manifest.byteLength) {
-        throw new Error(`lamp colours: got ${blob.byteLength} bytes, expected ${colors.manifest.byteLength}`);
-      }
-      state.lampColors = {manifest: colors.manifest, blob};
-    }
-    if (state.lampColors.pending) return "";
-    if (state.loading) await state.loading;
-    return paintLamps();
-  }
-
-  /* Colour modes of another layer (the water pipes): spec {layer, accessor, url, manifest};
-   * a mode's uint8 RGBA column (one value per vertex) swapped into the layer's accessor.
-   * The colours are fetched only once the layer is shown in a mode other than its own. */
+  /* Colour a layer by ``mode``; resolves to a note for the page ("" when all is well). */
   async function colorLayer(spec, mode) {
-    state.layerColors = state.layerColors || {};
     const colors = state.layerColors[spec.layer] || (state.layerColors[spec.layer] = {});
-    colors.mode = mode;
+    colors.mode = mode || Object.keys(spec.manifest.modes)[0];
     colors.spec = spec;
-    if (state.layers[spec.layer]) await paintLayer(spec.layer);
+    if (state.loading) await state.loading;
+    return state.layers[spec.layer] ? paintLayer(spec.layer) : "";
   }
 
   function colorsBlob(colors) {
-    colors.blob = colors.blob || fetch(colors.spec.url).then(async (response) => {
+    colors.fetched = colors.fetched || fetch(colors.spec.url).then(async (response) => {
       const spec = colors.spec;
       if (!response.ok) throw new Error(`${spec.layer} colours: HTTP ${response.status}`);
       const blob = await response.arrayBuffer();
       if (blob.byteLength !== spec.manifest.byteLength) {
         throw new Error(`${spec.layer} colours: got ${blob.byteLength} bytes, expected ${spec.manifest.byteLength}`);
       }
+      colors.blob = blob;
       return blob;
     });
-    return colors.blob;
+    return colors.fetched;
   }
 
-  /* Paint a fetched layer in its chosen colour mode (the layer's own colours are the first). */
+  /* Paint a fetched layer in its chosen colour mode; returns the note colorLayer gives. */
   async function paintLayer(layerId) {
     const colors = state.layerColors[layerId], mode = colors.mode, spec = colors.spec;
     let entry = state.layers[layerId];
-    if (!entry) return;
-    if (!entry.colorMode && mode === Object.keys(spec.manifest.modes)[0]) {
+    if (!entry) return "";
+    const modes = spec.manifest.modes, own = Object.keys(modes)[0];
+    if (!entry.colorMode && mode === own) {
       entry.colorMode = mode;  // as built: nothing to fetch
-      return;
+      return "";
     }
     const blob = await colorsBlob(colors);
     entry = state.layers[layerId];
-    if (colors.mode !== mode) return;  // a later choice wins
-    const d = spec.manifest.modes[mode] || Object.values(spec.manifest.modes)[0];
+    if (colors.mode !== mode) return "";  // a later choice wins
+    let value = null, note = "";
+    if (mode === "dimming" && spec.manifest.dimming) {
+      value = dimmingColumn(entry, spec.manifest.dimming);
+      if (!value) note = `Run a lighting scenario to see its dimming; showing ${modes[own].title.toLowerCase()}.`;
+    } else if (modes[mode]) {
+      value = typed(blob, modes[mode].color);
+    }
+    if (!value) value = typed(blob, modes[own].color);
     const attributes = Object.assign({}, entry.data.attributes, {
-      [spec.accessor]: {value: typed(blob, d.color), size: 4, normalized: true},
+      [spec.accessor]: {value, size: 4, normalized: true},
     });
     entry.data = Object.assign({}, entry.data, {attributes});
     entry.layer = entry.layer.clone({data: entry.data});
     entry.colorMode = mode;
     redraw();
+    return note;
+  }
+
+  /* The hexagons' frame moved: repaint the layers coloured by the playing scenario. */
+  function repaintPlayback() {
+    for (const [layerId, colors] of Object.entries(state.layerColors)) {
+      if (colors.mode === "dimming" && colors.blob) paintLayer(layerId);
+    }
   }
 
 
@@ -318,7 +297,7 @@
     const entry = {manifest, blob, data: binaryData(manifest, blob)};
     entry.layer = makeLayer(entry, jsonConverter());
     state.layers[manifest.id] = entry;
-    if (state.layerColors && state.layerColors[manifest.id]) await paintLayer(manifest.id);
+    if (state.layerColors[manifest.id]) await paintLayer(manifest.id);
   }
 
   /* A layer's columns are fetched the first time it is shown: the page opens with the
@@ -363,11 +342,25 @@
     return Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {shapes})});
   }
 
+  /* A colour-mode dropdown's callback: colour ``layerId``, its note (if any) into ``statusId``. */
+  function colorBy(layerId, mode, bundle, statusId) {
+    const spec = bundle && bundle.colors && bundle.colors[layerId];
+    if (!state.deck || !spec) return window.dash_clientside.no_update;
+    const say = (text) => {
+      if (statusId) window.dash_clientside.set_props(statusId, {children: text});
+    };
+    colorLayer(spec, mode).then((note) => say(note || "")).catch((err) => {
+      console.warn(`Madina Twin could not colour ${layerId}:`, err);
+      say(`Colours of ${layerId} failed: ${err}`);
+    });
+    return window.dash_clientside.no_update;  // the note is set once the colours are in
+  }
+
   /* The core other files build on (twin_hexagons.js, twin_views.js, splitview.js, traffic.js,
    * tests and benchmarks): it loads first of the twin's files (Dash loads assets by name). */
   window.madinaTwin = Object.assign(window.madinaTwin || {}, {
     state, mount, load, redraw, fieldValue, typed, formatNumber, ensureLayers, jsonConverter,
-    paintLamps,
+    repaintPlayback,
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -424,22 +417,11 @@
       },
       /* mode: technology, wattage, state, energy or dimming (of the playing scenario). */
       lampColors: function (mode, bundle) {
-        if (!state.deck || !bundle || !bundle.lampColors) return window.dash_clientside.no_update;
-        colorLamps(bundle.lampColors, mode).then((note) => {
-          window.dash_clientside.set_props("lamp-color-status", {children: note || ""});
-        }).catch((err) => {
-          console.warn("Madina Twin could not colour the lamps:", err);
-          window.dash_clientside.set_props("lamp-color-status", {children: "Lamp colours failed: " + err});
-        });
-        return window.dash_clientside.no_update;  // the status is set once the colours are in
+        return colorBy("lamps", mode, bundle, "lamp-color-status");
       },
       /* mode of the water pipes' colours (velocity, flow, pressure, age). */
       layerColors: function (mode, bundle) {
-        if (!state.deck || !bundle || !bundle.pipeColors) return window.dash_clientside.no_update;
-        colorLayer(bundle.pipeColors, mode).catch((err) => {
-          console.warn("Madina Twin could not colour the pipes:", err);
-        });
-        return window.dash_clientside.no_update;
+        return colorBy("water-pipes", mode, bundle, null);
       },
     }),
   });

@@ -8,7 +8,7 @@
 (function () {
   "use strict";
 
-  const {state, typed, redraw, formatNumber, jsonConverter, paintLamps} = window.madinaTwin;
+  const {state, typed, redraw, formatNumber, jsonConverter, repaintPlayback} = window.madinaTwin;
 
   /* Telemetry hexagons: resolution by zoom when the control says "auto" (coarse cells when the
    * whole city shows, fine ones in a neighbourhood). */
@@ -85,7 +85,7 @@
   }
 
   function announceHex() {
-    if (state.lampMode === "dimming" && state.lampColors && state.lampColors.blob) paintLamps();
+    repaintPlayback();
     if (!window.dash_clientside || !window.dash_clientside.set_props) return;
     const h = state.hex;
     const view = {res: h && h.blob ? h.res : null, variable: h ? h.manifest.variable : null,

@@ -60,9 +60,9 @@ def show_legends(
         return []
     t = translator(lang)
     shown = set(shown or [])
-    colors = bundle["lampColors"]["manifest"]
+    colors = bundle["colors"]["lamps"]["manifest"]
     mode = {**colors["modes"], "dimming": colors["dimming"]}.get(lamp_color or "technology")
-    pipes = ((bundle["pipeColors"] or {}).get("manifest") or {}).get("modes", {})
+    pipes = bundle["colors"].get("water-pipes", {}).get("manifest", {}).get("modes", {})
     pipes = pipes.get(pipe_color or "", {})
     traffic = bundle["traffic"]["manifest"]["modes"].get(traffic_mode or "congestion", {})
     modes = {

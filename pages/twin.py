@@ -17,9 +17,7 @@ from access.auth import current_role, current_username
 from access.layer_access import layer_permission
 from access.roles import RAW, RUN, STAFF_LAYERS, Role, allows
 from data.city import load_city
-from layers.catalog import LAYER_BUILDERS, packed_layer
-from layers.lighting.colors import PUBLIC_LAMP_MODES, packed_lamp_colors
-from layers.water.network import packed_pipe_colors
+from layers.catalog import LAYER_BUILDERS, LAYERS, LayerEntry, packed_colors, packed_layer
 from pages.alerts import alerts_panel
 from pages.feature_details import no_selection
 from pages.i18n import LANGUAGES, Language, pick_language, translator
@@ -50,7 +48,6 @@ def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
     view = city.meta.get("view", {})
     layers = [name for name in LAYER_BUILDERS if allows(role, layer_permission(name))]
     metered = allows(role, RAW)
-    lamp_colors = "colors" if metered else "public-colors"
     bundle = {
         "city": city_name,
         "view": {
@@ -61,23 +58,30 @@ def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
         },
         "blobUrl": f"/api/layers/{city_name}/{{layer}}.bin",
         "layers": [packed_layer(city_name, layer_id, day).manifest for layer_id in layers],
-        "lampColors": {
-            "url": f"/api/lamps/{city_name}/{lamp_colors}.bin",
-            "manifest": packed_lamp_colors(
-                city_name, day, None if metered else PUBLIC_LAMP_MODES
-            ).manifest,
+        "colors": {
+            entry.id: _color_spec(city_name, day, entry, metered)
+            for entry in LAYERS
+            if entry.colors is not None and entry.id in layers
         },
-        "pipeColors": None,
         "traffic": baseline_traffic_view(city_name),
     }
-    if "water-pipes" in layers:
-        bundle["pipeColors"] = {
-            "layer": "water-pipes",
-            "accessor": "getColor",
-            "url": f"/api/water/{city_name}/pipe-colors.bin",
-            "manifest": packed_pipe_colors(city_name).manifest,
-        }
     return bundle
+
+
+def _color_spec(city_name: str, day: str, entry: LayerEntry, metered: bool) -> dict:
+    """Where the browser fetches a layer's colour modes, and their manifest (the modes' legends).
+
+    Without RAW, the layer's open modes only (the lamps' bundle modes, not the meters').
+    """
+    colors = entry.colors
+    assert colors is not None
+    every = metered or colors.open_modes is None
+    return {
+        "layer": entry.id,
+        "accessor": colors.accessor,
+        "url": f"/api/colors/{city_name}/{entry.id}/{'all' if every else 'open'}.bin",
+        "manifest": packed_colors(city_name, entry.id, day, metered=every).manifest,
+    }
 
 
 # The time bar's words (assets/timebar.js draws it), passed translated in data-labels.
@@ -221,8 +225,8 @@ def layout(**query: str) -> html.Div:
                     dcc.Checklist(
                         options=options, value=visible, id="layer-toggles", className="toggles"
                     ),
-                    _lamp_color_control(bundle["lampColors"]["manifest"], role, t),
-                    _pipe_color_control((bundle["pipeColors"] or {}).get("manifest")),
+                    _lamp_color_control(bundle["colors"]["lamps"]["manifest"], role, t),
+                    _pipe_color_control(bundle["colors"].get("water-pipes", {}).get("manifest")),
                     traffic_controls(bundle["traffic"], t),
                     telemetry_controls(day, t),
                     *(

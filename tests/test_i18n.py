@@ -39,7 +39,7 @@ def public_titles(twin, city_name) -> set[str]:
     titles = set()
     for manifest in bundle["layers"]:
         titles |= {manifest["title"], manifest["legendTitle"]}
-    for mode in bundle["lampColors"]["manifest"]["modes"].values():
+    for mode in bundle["colors"]["lamps"]["manifest"]["modes"].values():
         titles |= {mode["title"], mode["legendTitle"]}
     titles |= {mode["title"] for mode in bundle["traffic"]["manifest"]["modes"].values()}
     titles |= {option["label"] for option in variable_options()}

@@ -141,9 +141,9 @@ def test_the_public_page_shows_no_studio_no_staff_layers_and_no_names(app, twin,
     with as_role("public"):
         bundle = twin.twin_bundle(app.server.config["MADINA_CITY"], "2026-11-23", Role.PUBLIC)
     assert {m["id"] for m in bundle["layers"]} == set(PUBLIC_LAYERS)
-    assert set(bundle["lampColors"]["manifest"]["modes"]) == {"technology", "wattage"}
-    assert bundle["lampColors"]["url"].endswith("/public-colors.bin")
-    assert bundle["pipeColors"] is None
+    assert set(bundle["colors"]["lamps"]["manifest"]["modes"]) == {"technology", "wattage"}
+    assert bundle["colors"]["lamps"]["url"].endswith("/lamps/open.bin")
+    assert "water-pipes" not in bundle["colors"]
     payload = json.dumps(bundle) + text + json.dumps(rows)
     for field in ("customers", "n_customers", "author", "published_by", "salma", "mayor"):
         assert field not in payload, f"{field!r} reaches the public view"
@@ -234,9 +234,12 @@ def test_a_decision_maker_publishes_and_the_public_then_sees_the_run(app, client
         ("public", "/api/layers/{city}/water-pipes.bin", 403),
         ("public", "/api/layers/{city}/lamps.bin", 200),
         ("decision-maker", "/api/layers/{city}/water-pipes.bin", 200),
-        ("public", "/api/lamps/{city}/colors.bin", 403),
-        ("public", "/api/lamps/{city}/public-colors.bin", 200),
-        ("public", "/api/water/{city}/pipe-colors.bin", 403),
+        ("public", "/api/colors/{city}/lamps/all.bin", 403),
+        ("public", "/api/colors/{city}/lamps/open.bin", 200),
+        ("public", "/api/colors/{city}/water-pipes/all.bin", 403),
+        ("decision-maker", "/api/colors/{city}/water-pipes/all.bin", 200),
+        ("decision-maker", "/api/colors/{city}/lamps/all.bin", 403),
+        ("planner", "/api/colors/{city}/roads/all.bin", 404),
         ("public", "/api/hexagons/{city}/power_w.bin", 403),
         ("public", "/api/hexagons/{city}/power_w.bin?k=3", 403),
         ("public", "/api/hexagons/{city}/power_w.bin?k=10", 200),

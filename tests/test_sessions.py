@@ -80,10 +80,10 @@ def test_logging_in_checks_the_password_the_token_and_the_target(app, accounts, 
     for target in ("//evil.example/", "/\\evil.example/", "javascript:alert(1)"):
         assert local_target(target) == "/", target
     assert local_target("/?lang=fr") == "/?lang=fr"
-    assert client.get("/api/lamps/casablanca/colors.bin").status_code == 200
+    assert client.get("/api/colors/casablanca/lamps/all.bin").status_code == 200
     logout = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert logout.status_code == 302
-    assert client.get("/api/lamps/casablanca/colors.bin").status_code == 403
+    assert client.get("/api/colors/casablanca/lamps/all.bin").status_code == 403
 
 
 def test_failed_log_ins_are_throttled_per_address_and_per_user_name(app, accounts, caplog):
@@ -141,10 +141,10 @@ def test_a_login_limit_that_is_not_a_rate_is_refused_by_name(tmp_path):
 
 def test_a_session_ends_after_its_hours(app, client_as, city_name):
     client = client_as("planner")
-    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 200
+    assert client.get(f"/api/colors/{city_name}/lamps/all.bin").status_code == 200
     with client.session_transaction() as session:
         session["login_at"] -= app.server.config["PERMANENT_SESSION_LIFETIME"].total_seconds() + 1
-    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 403
+    assert client.get(f"/api/colors/{city_name}/lamps/all.bin").status_code == 403
 
 
 def test_a_password_change_ends_the_sessions_opened_with_the_old_one(app, client_as, city_name):
@@ -156,16 +156,16 @@ def test_a_password_change_ends_the_sessions_opened_with_the_old_one(app, client
 
     client = app.server.test_client()
     assert log_in(client, "rachid", "first password 1234").status_code == 302
-    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 200
+    assert client.get(f"/api/colors/{city_name}/lamps/all.bin").status_code == 200
     store.set_password("rachid", "second password 5678")
-    assert client.get(f"/api/lamps/{city_name}/colors.bin").status_code == 403
+    assert client.get(f"/api/colors/{city_name}/lamps/all.bin").status_code == 403
     store.remove("rachid")
 
 
 def test_a_copy_of_the_session_cookie_is_refused_after_log_out(app, accounts, city_name):
     from tests.conftest import log_in
 
-    staff_only = f"/api/lamps/{city_name}/colors.bin"
+    staff_only = f"/api/colors/{city_name}/lamps/all.bin"
     client = app.server.test_client()
     assert log_in(client, "salma").status_code == 302
     copy = client.get_cookie("session").value  # as a thief or a shared computer keeps it
@@ -182,5 +182,5 @@ def test_a_copy_of_the_session_cookie_is_refused_after_log_out(app, accounts, ci
 def test_staff_data_is_never_cached_and_the_publics_may_be(client_as, city_name):
     public = client_as("public").get(f"/api/layers/{city_name}/districts.bin")
     assert public.headers["Cache-Control"] == "private, max-age=3600"
-    staff = client_as("planner").get(f"/api/lamps/{city_name}/colors.bin")
+    staff = client_as("planner").get(f"/api/colors/{city_name}/lamps/all.bin")
     assert staff.status_code == 200 and staff.headers["Cache-Control"] == "private, no-store"

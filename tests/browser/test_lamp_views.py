@@ -25,7 +25,9 @@ def test_colour_modes_swap_the_lamp_colours_and_the_legend(twin_page):
         "document.querySelector('#legend-lamps').innerText.includes('Out while dark')",
         timeout=30_000,
     )
-    twin_page.wait_for_function("madinaTwin.state.lampColors && madinaTwin.state.lampColors.blob")
+    twin_page.wait_for_function(
+        "madinaTwin.state.layerColors.lamps && madinaTwin.state.layerColors.lamps.blob"
+    )
     state = _lamp_colors(twin_page)
     assert state != technology
     _color_by(twin_page, "Rated wattage")

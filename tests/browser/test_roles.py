@@ -76,7 +76,7 @@ def test_a_planner_has_every_tool_and_logging_out_leaves_the_public_view(twin_pa
     assert page.locator("#account").inner_text().startswith("salma · planner")
     for panel in ("#lighting-studio", "#network-studio", "#scenario-library"):
         assert page.locator(panel).count() == 1
-    options = page.evaluate("madinaTwin.state.bundle.lampColors.manifest.modes")
+    options = page.evaluate("madinaTwin.state.bundle.colors.lamps.manifest.modes")
     assert {"technology", "wattage", "state", "energy"} <= set(options)
     page.locator("#logout-button").click()
     page.wait_for_function("document.querySelector('.twin-page')?.dataset.role === 'public'",

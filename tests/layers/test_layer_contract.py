@@ -7,7 +7,15 @@ import pytest
 
 from access.layer_access import layer_permission
 from access.roles import STAFF_LAYERS, VIEW
-from layers.catalog import LAYERS, PUBLIC_LAYERS, build_layer
+from data.errors import LayerSpecError
+from layers.catalog import (
+    LAYERS,
+    PUBLIC_LAYERS,
+    build_layer,
+    packed_colors,
+    packed_layer,
+    warm_layers,
+)
 from layers.codec import decode_field, pack_layer
 from tests.conftest import TELEMETRY_DAY
 
@@ -33,3 +41,33 @@ def test_every_layer_says_who_may_see_it(entry):
 
 def test_layer_ids_are_unique():
     assert len({e.id for e in LAYERS}) == len(LAYERS)
+
+
+COLORED = [e for e in LAYERS if e.colors is not None]
+
+
+@pytest.mark.parametrize("entry", COLORED, ids=[e.id for e in COLORED])
+def test_every_colour_mode_set_fits_its_layer(tiny_city, entry):
+    """One column per feature (or per vertex of a path) and mode; the open set is a subset."""
+    spec = build_layer(tiny_city, entry.id, TELEMETRY_DAY)
+    every = packed_colors(tiny_city.name, entry.id, TELEMETRY_DAY, metered=True)
+    shown = packed_colors(tiny_city.name, entry.id, TELEMETRY_DAY, metered=False)
+    assert len(every.blob) == every.manifest["byteLength"]
+    starts = spec.start_indices  # paths: a colour per vertex
+    items = spec.length if starts is None else int(starts[-1])
+    for mode in every.manifest["modes"].values():
+        assert mode["color"]["count"] == 4 * items, (entry.id, mode["title"])
+        assert mode["legend"], f"{entry.id}: colour mode {mode['title']!r} has no legend"
+    open_modes = entry.colors.open_modes
+    assert set(shown.manifest["modes"]) == set(open_modes or every.manifest["modes"])
+
+
+def test_a_layer_without_colour_modes_is_named(tiny_city):
+    with pytest.raises(LayerSpecError, match=r"no colour modes for layer 'roads'.*lamps"):
+        packed_colors(tiny_city.name, "roads", TELEMETRY_DAY, metered=True)
+
+
+def test_warming_packs_every_layer_and_what_it_serves(tiny_city):
+    packed_layer.cache_clear()
+    warm_layers(tiny_city.name, TELEMETRY_DAY)
+    assert packed_layer.cache_info().currsize >= len(LAYERS)
