@@ -13,7 +13,7 @@ from scipy.spatial import cKDTree
 
 from data.city import City
 from data.city.grid import cells_of
-from data.telemetry.sensors import DMA_RES
+from data.water.meters import DMA_RES
 from data.water.physics import CONSUMPTION_L_PER_DAY, water_demand_profile
 
 # Approximate ground heights (m above sea level) read off topographic maps, +-15 m

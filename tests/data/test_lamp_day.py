@@ -7,17 +7,17 @@ import pytest
 from data.city.clock import utc_offset
 from data.errors import MadinaError
 from data.lighting.lamp_day import LAMP_STATES, lamp_day
-from data.lighting.physics import dark, drawn_power_w
-from data.telemetry.day_cube import day_period
-from data.telemetry.readings import VARIABLE_NAMES, Readings
-from data.telemetry.sensors import sensors_for
-from data.telemetry.synthetic import (
+from data.lighting.meters import (
     OUTAGE_MEAN_H,
     OUTAGE_SHARE,
     STUCK_ON_MEAN_H,
     STUCK_ON_SHARE,
-    generate,
 )
+from data.lighting.physics import dark, drawn_power_w
+from data.telemetry.day_cube import day_period
+from data.telemetry.readings import VARIABLE_NAMES, Readings
+from data.telemetry.sensors import sensors_for
+from data.telemetry.synthetic import generate
 from tests.conftest import TELEMETRY_DAY
 
 ARRAYS = ("power_w", "energy_kwh", "hours_out", "hours_lit_by_day", "state")
