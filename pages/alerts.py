@@ -11,8 +11,12 @@ import numpy as np
 import pandas as pd
 from dash import html
 
+from access.roles import STAFF_LAYERS
 from data.city import City, load_city
 from data.lighting.lamp_day import DAY_BURNER, OUT, LampDay, lamp_day
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+COMPONENTS = {"alerts": STAFF_LAYERS}  # the lamp faults of the day, with their layer
 
 
 def fault_summary(city: City, day: LampDay) -> pd.DataFrame:

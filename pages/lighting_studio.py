@@ -12,6 +12,7 @@ import flask
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
+from access.roles import RUN
 from data.city import load_city
 from data.errors import MadinaError
 from layers.lighting.playback import (
@@ -29,6 +30,10 @@ from simulation.lighting.plans import (
     playback_query,
     scenario_to_dict,
 )
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+COMPONENTS = {"ls-": RUN}  # the lighting what-if studio
+
 
 # KPI rows: (key, label, unit, divisor, digits)
 KPI_ROWS = (

@@ -6,61 +6,11 @@ Formatting only (units in every label); the figures come from `simulation` resul
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
-from data.water.network import load_water_network
 from layers.network_playback import MEAN_VARIABLES, NETWORK_DISPLAY
 from pages.charts import cursor_shape
-from simulation.water.hydraulics import baseline_day
-
-
-def water_kpi_rows(city: str, result) -> list[tuple[str, str, str]]:
-    """(label, today, scenario) rows of a water what-if, units in the labels."""
-    k = result.kpis
-    base = baseline_day(city, result.scenario.day)
-    b = base.balance
-    people = load_water_network(city).junctions.set_index("junction_id")["population"]
-    demand = (people.reindex(base.pressure_m.columns) > 0).to_numpy()
-    base_pressure = float(base.pressure_m.to_numpy()[:, demand].mean())
-    return [
-        ("Network yield (billed / produced, %)", f"{100 * k.baseline_yield_share:.2f}",
-         f"{100 * k.yield_share:.2f}"),
-        ("Water produced (m³/day)", f"{b['produced_m3']:,.0f}", f"{k.produced_m3:,.0f}"),
-        ("Water billed (m³/day)", f"{b['billed_m3']:,.0f}", f"{k.billed_m3:,.0f}"),
-        ("Leakage (m³/day)", f"{b['leaked_m3']:,.0f}", f"{k.leaked_m3:,.0f}"),
-        ("Mean pressure at customers (m)", f"{base_pressure:.1f}", f"{k.mean_pressure_m:.1f}"),
-        ("People without water (worst hour)", "0", f"{k.people_without_water:,}"),
-        ("Buildings without water (worst hour)", "0", f"{k.buildings_without_water:,}"),
-        ("Person-hours without water", "0", f"{k.person_hours_without_water:,.0f}"),
-        ("Area losing ≥ 5 m of pressure (km²)", "0", f"{k.pressure_drop_area_km2:.2f}"),
-        ("Volume lost through bursts (m³)", "0", f"{k.volume_lost_m3:,.0f}"),
-    ]  # fmt: skip
-
-
-def outage_kpi_rows(result) -> list[tuple[str, str, str]]:
-    """(label, today, scenario) rows of an outage."""
-    k = result.kpis
-
-    def when(value) -> str:
-        if value is None:
-            return "—"
-        local = pd.Timestamp(value) + pd.Timedelta(hours=1)  # Africa/Casablanca, UTC+1
-        return f"{local:%d %b %H:%M}"
-
-    return [
-        ("Customers cut off", "0", f"{k.customers:,}"),
-        ("Buildings cut off", "0", f"{k.buildings:,}"),
-        ("Light points without power", "0", f"{k.lamps:,}"),
-        ("Lighting cabinets / transformers", "0", f"{k.cabinets:,} / {k.transformers:,}"),
-        ("Customer-minutes lost", "0", f"{k.customer_minutes_lost:,.0f}"),
-        ("SAIDI contribution (min)", "0", f"{k.saidi_min:.2f}"),
-        ("Energy not supplied (kWh)", "0", f"{k.energy_not_supplied_kwh:,.0f}"),
-        ("Lamp-hours dark at night", "0", f"{k.lamp_hours_dark:,.0f}"),
-        ("Customers back-fed over ties", "—", f"{k.customers_backfed:,}"),
-        ("Back-fed at / all restored at", "—", f"{when(k.backfeed_at)} / {when(k.restored_at)}"),
-    ]
 
 
 def traffic_kpi_rows(result, today) -> list[tuple[str, str, str]]:

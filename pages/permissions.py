@@ -1,16 +1,26 @@
 """What each part of the twin's page needs: component id -> permission (layers: see access).
 
-One table serves both sides: the page leaves out what a role may not use, and the server
-guard (`access.guard`) refuses any callback touching a component the role may not use.
-An id that matches no entry is refused, so a new control is closed until classified here.
+Each panel declares its components' permissions beside them (its ``COMPONENTS``); the page's
+own are here, and this module gathers them. One table serves both sides: the page leaves out
+what a role may not use, and the server guard (`access.guard`) refuses any callback touching
+a component the role may not use. An id that matches no entry is refused, so a new control
+is closed until classified.
 """
 
 from __future__ import annotations
 
-from access.roles import LIBRARY, PUBLISH, RUN, STAFF_LAYERS, VIEW
+import importlib
 
-# Component id (or id prefix ending in "-" or "_") -> permission; the longest match wins.
-COMPONENTS: dict[str, str] = {
+from access.roles import VIEW
+
+# The panels that declare their components (their ``COMPONENTS``); a new panel is one name here.
+PANELS = tuple(
+    importlib.import_module(f"pages.{name}")
+    for name in ("alerts", "lighting_studio", "network_studio", "scenario_library",
+                 "telemetry_controls", "traffic_controls", "traffic_form", "video_export")
+)  # fmt: skip
+# The page's own components (pages.twin lays them out).
+PAGE: dict[str, str] = {
     "_pages_": VIEW,  # Dash pages' own location and content
     "twin-": VIEW,
     "layer-toggles": VIEW,
@@ -19,30 +29,25 @@ COMPONENTS: dict[str, str] = {
     "pipe-color": VIEW,  # present (hidden) on every page: the legends callback reads it
     "feature-details": VIEW,
     "selected-feature": VIEW,
-    "hex-": VIEW,  # telemetry hexagons; small cells are merged unless the role holds RAW
-    "tr-": VIEW,  # the baseline traffic day
-    "traffic-view": VIEW,
     "time-playing": VIEW,
     "share-": VIEW,
     "png-button": VIEW,
     "lang-": VIEW,
-    "alerts": STAFF_LAYERS,  # the lamp faults of the day, with their layer
-    "ls-": RUN,  # the lighting what-if studio
-    "ns-": RUN,  # the utility-network what-if studio
-    "tf-": RUN,  # the traffic what-if form
-    "sc-": VIEW,  # the scenario library: the published runs, or every run with LIBRARY
-    "sc-draft": RUN,
-    "sc-name": RUN,
-    "sc-status": RUN,
-    "sc-progress": RUN,
-    "sc-progress-text": RUN,
-    "sc-cancel": RUN,
-    "sc-publish": PUBLISH,
-    "sc-withdraw": PUBLISH,
-    "sc-decision": PUBLISH,
-    "sc-publish-status": PUBLISH,
-    "vx-": LIBRARY,  # the library's video export (rendered on the server: staff only)
 }
+
+
+def _gathered() -> dict[str, str]:
+    table = dict(PAGE)
+    for panel in PANELS:
+        for key, permission in panel.COMPONENTS.items():
+            if key in table:
+                raise ValueError(f"component {key!r} of {panel.__name__} is declared twice")
+            table[key] = permission
+    return table
+
+
+# Component id (or id prefix ending in "-" or "_") -> permission; the longest match wins.
+COMPONENTS: dict[str, str] = _gathered()
 
 
 def permission_of(component_id: str) -> str | None:

@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from access.auth import current_role, current_username
 from access.guard import readable_run
-from access.roles import LIBRARY, PUBLISH, RUN, Role, allows
+from access.roles import LIBRARY, PUBLISH, RUN, VIEW, Role, allows
 from data.errors import MadinaError
 from data.store.scenarios import ScenarioRecord, ScenarioStore, open_store
 from pages.i18n import translator
@@ -23,6 +23,21 @@ from pages.share import SharedView
 from pages.video_export import video_controls
 from simulation.kinds import KINDS
 from simulation.runs import execute, submit
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+COMPONENTS = {
+    "sc-": VIEW,  # the published runs, or every run with LIBRARY
+    "sc-draft": RUN,
+    "sc-name": RUN,
+    "sc-status": RUN,
+    "sc-progress": RUN,
+    "sc-progress-text": RUN,
+    "sc-publish": PUBLISH,
+    "sc-withdraw": PUBLISH,
+    "sc-decision": PUBLISH,
+    "sc-publish-status": PUBLISH,
+}
+
 
 STATUS_TEXT = {
     "queued": "queued",

@@ -10,9 +10,13 @@ import flask
 from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
 from access.auth import current_role
-from access.roles import RAW, allows
+from access.roles import RAW, VIEW, allows
 from layers.hexagons import DISPLAY, packed_hexagons, variable_options
 from pages.i18n import translator
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+# Telemetry hexagons; small cells are merged unless the role holds RAW.
+COMPONENTS = {"hex-": VIEW}
 
 
 def telemetry_controls(day: str, t=str) -> html.Div:

@@ -11,8 +11,12 @@ import urllib.parse
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from access.roles import VIEW
 from layers.traffic.flow import MODES, SHOWN_HOUR, packed_traffic_playback
 from simulation.traffic.scenarios import TrafficScenario
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+COMPONENTS = {"tr-": VIEW, "traffic-view": VIEW}  # the baseline traffic day
 
 
 def traffic_view(city: str, scenario: TrafficScenario, label: str = "") -> dict:

@@ -16,6 +16,7 @@ import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
 import data.city
+from access.roles import RUN
 from data.errors import MadinaError
 from data.traffic.network import GREEN_SHARE, TrafficNetwork, traffic_network
 from layers.network_playback import TRAFFIC_VARIABLES, packed_network_playback, scenario_json
@@ -24,6 +25,10 @@ from pages.network_results import chart, kpi_table, series_of, traffic_kpi_rows
 from pages.traffic_controls import traffic_view
 from simulation.traffic.scenarios import TrafficScenario
 from simulation.traffic.uxsim_engine import run_traffic
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+COMPONENTS = {"tf-": RUN}  # the traffic what-if form
+
 
 MEASURES = {
     "works": "Road works / closure",

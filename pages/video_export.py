@@ -17,12 +17,17 @@ from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 from access.auth import current_username
 from access.guard import readable_run
 from access.passes import HEADER, SCHEME, issue_pass
+from access.roles import LIBRARY
 from access.users import open_users
 from data.errors import MadinaError
 from data.settings import setting
 from data.store.scenarios import open_store
 from video.jobs import VideoJobs, videos_dir
 from video.render import VideoError, VideoSpec, export_video, rescaled_view, size_of
+
+# What each component of this panel needs (`pages.permissions` gathers the panels').
+COMPONENTS = {"vx-": LIBRARY}  # the video export (rendered on the server: staff only)
+
 
 FPS_CHOICES = (1, 2, 4, 8, 12, 24)
 SIZES = {

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
     from data.city import City
-    from data.telemetry.synthetic import Period
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,9 @@ class Variable:
     valid_max: float
 
 
-# (city, period, positions in the fleet, times, first time step, seed) -> {variable: (T, N)}
-Generator = Callable[[str, "Period", np.ndarray, np.ndarray, int, int], dict[str, np.ndarray]]
+# (city, period (`data.telemetry.synthetic.Period`), positions in the fleet, times, first time
+# step, seed) -> {variable: (T, N) array}
+Generator = Callable[[str, Any, np.ndarray, np.ndarray, int, int], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng([seed, *key])
 
 
-def fault_events(n: int, period: Period, share: float, mean_h: float, seed: int, tag: int):
+def fault_events(n: int, period, share: float, mean_h: float, seed: int, tag: int):
     """Fault intervals (sensor position, start, end) whose steady share of sensors is ``share``."""
     draw = rng(seed, tag)
     span_h = period.hours + mean_h  # faults that began before the period still run into it
