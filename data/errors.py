@@ -19,6 +19,10 @@ class CityNotFoundError(MadinaError):
     """A city bundle is missing or incomplete."""
 
 
+class BundleContractError(CityNotFoundError):
+    """A city bundle whose files break the contract (`data.city`): columns, kinds, CRS."""
+
+
 class SourceDataError(MadinaError):
     """A raw source file (OSM extract, GeoJSON, GeoParquet) is missing or malformed."""
 

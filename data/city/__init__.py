@@ -40,6 +40,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 
+from data.city.contract import check_layer
 from data.errors import CityNotFoundError
 
 BUNDLE_ROOT = Path(__file__).resolve().parent.parent  # data/: each bundle is data/<city>/
@@ -161,7 +162,8 @@ def load_city(name: str = DEFAULT_CITY, *, bundle_dir: Path | None = None) -> Ci
     Raises
     ------
     CityNotFoundError
-        If the folder or one of its layer files is missing.
+        If the folder or one of its layer files is missing; `BundleContractError` (one of
+        them) if a file breaks the contract (columns, their kinds, CRS, geometry types).
     """
     folder = (
         Path(bundle_dir) if bundle_dir is not None else _REGISTERED.get(name, BUNDLE_ROOT / name)
@@ -178,4 +180,6 @@ def load_city(name: str = DEFAULT_CITY, *, bundle_dir: Path | None = None) -> Ci
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["_bundle_dir"] = str(folder)
     layers = {f: gpd.read_parquet(folder / f"{f}.parquet") for f in LAYER_FILES}
+    for layer, frame in layers.items():
+        check_layer(str(folder), layer, frame, LAYER_COLUMNS[layer])
     return City(name=name, meta=meta, **layers)
