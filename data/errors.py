@@ -15,6 +15,10 @@ class MadinaError(ValueError):
     """Base class of the errors a user's input can cause."""
 
 
+class SettingError(MadinaError):
+    """An environment variable the twin does not know, or one whose value it cannot use."""
+
+
 class CityNotFoundError(MadinaError):
     """A city bundle is missing or incomplete."""
 

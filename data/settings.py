@@ -12,11 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data.errors import AccessError, MadinaError, PrivacyError
-
-
-class SettingError(MadinaError):
-    """An environment variable the twin does not know, or one whose value it cannot use."""
+from data.errors import AccessError, PrivacyError, SettingError
 
 
 def _text(name: str, text: str) -> str:

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from data.city import City, load_city
 from data.errors import LayerSpecError
 from data.telemetry.day_cube import default_day
-from layers.city.buildings import building_layer
-from layers.city.districts import district_layer
-from layers.city.roads import road_layer
+from layers.city.buildings import BUILDINGS_DETAILS, building_layer
+from layers.city.districts import DISTRICTS_DETAILS, district_layer
+from layers.city.roads import ROADS_DETAILS, road_layer
 from layers.codec import PackedLayer, pack_layer
-from layers.lighting.cabinets import cabinet_layer, circuit_layer
+from layers.lighting.cabinets import CABINETS_DETAILS, cabinet_layer, circuit_layer
 from layers.lighting.colors import PUBLIC_LAMP_MODES, packed_lamp_colors
 from layers.lighting.faults import fault_layer
-from layers.lighting.lamps import lamp_layer
+from layers.lighting.lamps import LAMPS_DETAILS, lamp_layer
 from layers.power.network import feeder_layer, station_layer
-from layers.spec import LayerSpec
+from layers.spec import Details, LayerSpec
 from layers.traffic.flow import packed_traffic_playback, traffic_layer
 from layers.water.network import dma_layer, node_layer, packed_pipe_colors, pipe_layer, source_layer
 from simulation.traffic.scenarios import TrafficScenario
@@ -51,6 +51,8 @@ class LayerEntry:
     build: Callable[[City, str], LayerSpec]  # (city, telemetry day) -> spec
     public: bool = False  # the city's public space and aggregates; else the staff's
     colors: ColorModes | None = None
+    details: Details | None = None  # the card of a clicked feature (else its tooltip's fields)
+    details_of: str | None = None  # a layer whose features are another's (a fault is a lamp)
     # What else the layer serves, computed before the first request: (city, day) -> None.
     warm: Callable[[str, str], object] | None = None
 
@@ -71,25 +73,26 @@ def _traffic_playback(city: str, _day: str) -> PackedLayer:
 # Drawing order, bottom to top. A new layer is one line here (its builder in its domain folder).
 # The utility networks, cabinets and lamp faults (the alerts) are the staff's.
 LAYERS: tuple[LayerEntry, ...] = (
-    city_layer("districts", district_layer, public=True),
+    city_layer("districts", district_layer, public=True, details=DISTRICTS_DETAILS),
     city_layer("water-dmas", dma_layer),
-    city_layer("roads", road_layer, public=True),
+    city_layer("roads", road_layer, public=True, details=ROADS_DETAILS),
     city_layer("traffic", traffic_layer, public=True, warm=_traffic_playback),
     city_layer("water-pipes", pipe_layer, colors=ColorModes(_pipe_colors, "getColor")),
     city_layer("power-lines", feeder_layer),
-    city_layer("buildings", building_layer, public=True),
+    city_layer("buildings", building_layer, public=True, details=BUILDINGS_DETAILS),
     city_layer("water-nodes", node_layer),
     city_layer("water-sources", source_layer),
-    city_layer("circuits", circuit_layer),
-    city_layer("cabinets", cabinet_layer),
+    city_layer("circuits", circuit_layer, details_of="cabinets"),
+    city_layer("cabinets", cabinet_layer, details=CABINETS_DETAILS),
     city_layer("power-stations", station_layer),
     city_layer(
         "lamps",
         lamp_layer,
         public=True,
         colors=ColorModes(packed_lamp_colors, "getFillColor", open_modes=PUBLIC_LAMP_MODES),
+        details=LAMPS_DETAILS,
     ),
-    LayerEntry("lamp-faults", fault_layer),
+    LayerEntry("lamp-faults", fault_layer, details_of="lamps"),
 )
 LAYER_ENTRIES: dict[str, LayerEntry] = {e.id: e for e in LAYERS}
 LAYER_BUILDERS: dict[str, Callable[[City, str], LayerSpec]] = {e.id: e.build for e in LAYERS}

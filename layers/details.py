@@ -12,78 +12,18 @@ import numpy as np
 from data.city import City
 from data.errors import LayerSpecError
 from data.lighting.lamp_day import LAMP_STATES, LampDay
-
-# layer -> (id column, [(column, label, unit)])
-DETAIL_FIELDS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
-    "lamps": (
-        "lamp_id",
-        [
-            ("lamp_id", "Lamp", ""),
-            ("technology", "Technology", ""),
-            ("power_w", "Power", "W"),
-            ("mounting_height_m", "Mounting height", "m"),
-            ("road_id", "Road", ""),
-            ("district_id", "District", ""),
-            ("cabinet_id", "Control cabinet", ""),
-            ("feeder_id", "Feeder", ""),
-            ("install_year", "Installed", ""),
-            ("synthetic", "Synthetic (estimated)", ""),
-        ],
-    ),
-    "roads": (
-        "road_id",
-        [
-            ("road_id", "Road", ""),
-            ("name", "Name", ""),
-            ("road_class", "Class", ""),
-            ("lanes", "Lanes", ""),
-            ("maxspeed_kmh", "Speed limit", "km/h"),
-            ("width_m", "Width", "m"),
-            ("length_m", "Length", "m"),
-            ("district_id", "District", ""),
-            ("synthetic", "Synthetic (estimated)", ""),
-        ],
-    ),
-    "buildings": (
-        "building_id",
-        [
-            ("building_id", "Building", ""),
-            ("building_type", "Type", ""),
-            ("height_m", "Height", "m"),
-            ("levels", "Floors", ""),
-            ("height_estimated", "Height estimated", ""),
-            ("district_id", "District", ""),
-            ("synthetic", "Synthetic footprint", ""),
-        ],
-    ),
-    "cabinets": (
-        "cabinet_id",
-        [
-            ("cabinet_id", "Control cabinet", ""),
-            ("feeder_id", "Feeder", ""),
-            ("district_id", "District", ""),
-            ("n_lamps", "Light points", ""),
-            ("synthetic", "Synthetic (estimated)", ""),
-        ],
-    ),
-    "districts": (
-        "district_id",
-        [
-            ("district_id", "District", ""),
-            ("name", "Name", ""),
-            ("name_ar", "Arabic name", ""),
-            ("population", "Population", "inhabitants"),
-            ("households", "Households", ""),
-            ("area_km2", "Area", "km²"),
-            ("source", "Source", ""),
-        ],
-    ),
-}
+from layers.catalog import LAYERS  # the catalogue's entries own their details
 
 
-# Layers whose features are details of another's: a circuit span belongs to its cabinet, a
-# fault marker is a lamp.
-DETAILS_OF = {"circuits": "cabinets", "lamp-faults": "lamps"}
+def _details() -> tuple[dict, dict]:
+    fields = {e.id: (e.details.id_column, list(e.details.fields)) for e in LAYERS if e.details}
+    of = {e.id: e.details_of for e in LAYERS if e.details_of}
+    return fields, of
+
+
+# layer -> (id column, [(column, label, unit)]), and the layers whose features are details of
+# another's (a circuit span belongs to its cabinet, a fault marker is a lamp): from the catalogue.
+DETAIL_FIELDS, DETAILS_OF = _details()
 
 
 def details_layer(layer_id: str) -> str:

@@ -16,6 +16,17 @@ from data.errors import LayerSpecError
 
 
 @dataclass(frozen=True)
+class Details:
+    """What the details card of a clicked feature shows, looked up in the bundle by id.
+
+    ``fields``: (column, label, unit) rows, in order.
+    """
+
+    id_column: str
+    fields: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
 class LegendEntry:
     """One legend row: a colour swatch and its label."""
 

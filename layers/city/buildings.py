@@ -10,7 +10,7 @@ import pydeck as pdk
 
 from data.city import City
 from layers.geometry import polygon_rings
-from layers.spec import LayerSpec, LegendEntry
+from layers.spec import Details, LayerSpec, LegendEntry
 
 LAYER_ID = "buildings"
 # Height classes (upper bound in metres, colour): low houses warm sand, towers slate blue.
@@ -77,3 +77,18 @@ def building_layer(city: City) -> LayerSpec:
         legend_title="Buildings by height",
         legend=tuple(LegendEntry(label, color) for _, label, color in HEIGHT_CLASSES),
     )
+
+
+# What the details card of a clicked feature shows: (column, label, unit) rows.
+BUILDINGS_DETAILS = Details(
+    "building_id",
+    (
+        ("building_id", "Building", ""),
+        ("building_type", "Type", ""),
+        ("height_m", "Height", "m"),
+        ("levels", "Floors", ""),
+        ("height_estimated", "Height estimated", ""),
+        ("district_id", "District", ""),
+        ("synthetic", "Synthetic footprint", ""),
+    ),
+)

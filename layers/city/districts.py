@@ -10,7 +10,7 @@ import pydeck as pdk
 
 from data.city import City
 from layers.geometry import polygon_rings
-from layers.spec import LayerSpec, LegendEntry
+from layers.spec import Details, LayerSpec, LegendEntry
 
 LAYER_ID = "districts"
 # Muted land tints; neighbours differ so borders read without drawing outlines.
@@ -57,3 +57,18 @@ def district_layer(city: City) -> LayerSpec:
         legend_title="Land",
         legend=(LegendEntry("District (land)", tuple(int(c) for c in LAND_TINTS[0])),),
     )
+
+
+# What the details card of a clicked feature shows: (column, label, unit) rows.
+DISTRICTS_DETAILS = Details(
+    "district_id",
+    (
+        ("district_id", "District", ""),
+        ("name", "Name", ""),
+        ("name_ar", "Arabic name", ""),
+        ("population", "Population", "inhabitants"),
+        ("households", "Households", ""),
+        ("area_km2", "Area", "km²"),
+        ("source", "Source", ""),
+    ),
+)

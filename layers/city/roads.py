@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from data.city import City
 from layers.geometry import line_vertices
-from layers.spec import LayerSpec, legend_from, path_layer, rgba
+from layers.spec import Details, LayerSpec, legend_from, path_layer, rgba
 
 LAYER_ID = "roads"
 # Neutral greys and whites (a street map's hierarchy), so the lamps' colours stay readable;
@@ -58,3 +58,20 @@ def road_layer(city: City) -> LayerSpec:
         legend_title="Roads by class",
         legend=legend_from(CLASS_COLORS, roads["road_class"]),
     )
+
+
+# What the details card of a clicked feature shows: (column, label, unit) rows.
+ROADS_DETAILS = Details(
+    "road_id",
+    (
+        ("road_id", "Road", ""),
+        ("name", "Name", ""),
+        ("road_class", "Class", ""),
+        ("lanes", "Lanes", ""),
+        ("maxspeed_kmh", "Speed limit", "km/h"),
+        ("width_m", "Width", "m"),
+        ("length_m", "Length", "m"),
+        ("district_id", "District", ""),
+        ("synthetic", "Synthetic (estimated)", ""),
+    ),
+)

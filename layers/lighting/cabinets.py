@@ -17,7 +17,7 @@ from data.city import City
 from data.errors import LayerSpecError
 from data.lighting.physics import drawn_power_w
 from layers.geometry import point_positions
-from layers.spec import LayerSpec, LegendEntry
+from layers.spec import Details, LayerSpec, LegendEntry
 
 CABINET_LAYER_ID = "cabinets"
 CIRCUIT_LAYER_ID = "circuits"
@@ -333,3 +333,16 @@ def circuit_layer(city: City) -> LayerSpec:
         ),
         visible=False,
     )
+
+
+# What the details card of a clicked feature shows: (column, label, unit) rows.
+CABINETS_DETAILS = Details(
+    "cabinet_id",
+    (
+        ("cabinet_id", "Control cabinet", ""),
+        ("feeder_id", "Feeder", ""),
+        ("district_id", "District", ""),
+        ("n_lamps", "Light points", ""),
+        ("synthetic", "Synthetic (estimated)", ""),
+    ),
+)

@@ -9,7 +9,7 @@ import pydeck as pdk
 
 from data.city import City
 from layers.geometry import point_positions
-from layers.spec import LayerSpec, legend_from, rgba
+from layers.spec import Details, LayerSpec, legend_from, rgba
 
 LAYER_ID = "lamps"
 # Colours echo the light each technology gives: sodium amber, LED cool white, metal halide.
@@ -70,3 +70,21 @@ def lamp_layer(city: City) -> LayerSpec:
             for e in legend_from(TECHNOLOGY_COLORS, present)
         ),
     )
+
+
+# What the details card of a clicked feature shows: (column, label, unit) rows.
+LAMPS_DETAILS = Details(
+    "lamp_id",
+    (
+        ("lamp_id", "Lamp", ""),
+        ("technology", "Technology", ""),
+        ("power_w", "Power", "W"),
+        ("mounting_height_m", "Mounting height", "m"),
+        ("road_id", "Road", ""),
+        ("district_id", "District", ""),
+        ("cabinet_id", "Control cabinet", ""),
+        ("feeder_id", "Feeder", ""),
+        ("install_year", "Installed", ""),
+        ("synthetic", "Synthetic (estimated)", ""),
+    ),
+)
