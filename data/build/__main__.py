@@ -3,8 +3,8 @@
 ``python -m data.build casablanca`` or ``... NAME --osm FILE.osm.pbf``. Prints progress and
 counts. Never touches an existing bundle unless the new one was written completely. Writing a
 bundle replaces its folder, so the parts stored beside it (the water and electricity networks,
-the traffic engine's baseline day) are rebuilt after it (``--no-networks`` skips them). This is
-an entry point: it may call the engines (`simulation`) that the bundle builders never import.
+the traffic engine's baseline day) are rebuilt after it (``--no-networks`` skips them): the
+parts registered in `data.build.parts`, each in its domain.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 
 from data.build.cities import build_casablanca, build_from_osm, step
+from data.build.parts import bundle_parts
 from data.city import bundle_dir, load_city
 from data.city.constants import SEED
 from data.errors import MadinaError
 
 
 def build_networks(name: str, out: Path) -> list[str]:
-    """(Re)build the electricity and water networks and the traffic baseline at ``out``.
+    """(Re)build the registered parts (networks, traffic baseline) beside the bundle at ``out``.
 
     Prints progress. Returns the rebuild commands of the parts that failed (the error is
     printed), so one failing part neither hides the others nor undoes the bundle written.
@@ -29,54 +30,13 @@ def build_networks(name: str, out: Path) -> list[str]:
     city = load_city.__wrapped__(name, bundle_dir=out)  # the bundle just written, not a cached one
     failed = []
     started = time.perf_counter()
-    for part, build, retry in _NETWORK_PARTS:
+    for part in bundle_parts():
         try:
-            step(f"{part}: {build(city, out)}", started)
+            step(f"{part.title}: {part.build(city, out)}", started)
         except Exception as err:  # reported with the command that retries it
-            print(f"error: {part} not built: {err!r}", file=sys.stderr)
-            failed.append(retry.format(city=name))
+            print(f"error: {part.title} not built: {err!r}", file=sys.stderr)
+            failed.append(part.retry.format(city=name))
     return failed
-
-
-def _power(city, out: Path) -> str:
-    from data.power.files import save_power_network
-    from data.power.network import build_power_network
-
-    net = build_power_network(city)
-    save_power_network(net, out)
-    return (
-        f"{len(net.substations)} substations, {len(net.transformers):,} transformers, "
-        f"{len(net.lines):,} lines"
-    )
-
-
-def _water(city, out: Path) -> str:
-    from data.water.network import build_water_network
-
-    summary = build_water_network(city, out)  # EPANET runs: sizing and leakage calibration
-    return (
-        f"{summary['junctions']:,} junctions, {summary['pipes']:,} pipes, {summary['dmas']} "
-        f"DMAs, yield {summary['yield']:.1%}"
-    )
-
-
-def _traffic(city, out: Path) -> str:
-    from simulation.traffic.baseline import write_baseline
-
-    result = write_baseline(city, out)
-    return (
-        f"{result.engine['links']} links, {result.kpis.trips:,} trips, mean speed "
-        f"{result.kpis.mean_speed_kmh:.0f} km/h"
-    )
-
-
-# (what, how: (city, folder) -> summary, the command that retries it)
-
-_NETWORK_PARTS = (
-    ("power network", _power, "python -m data.power {city}"),
-    ("water network", _water, "python -m data.water.network {city}"),
-    ("traffic baseline", _traffic, "python -m simulation.traffic.baseline {city}"),
-)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from data.build.parts import BundlePart
 from data.city import DEFAULT_CITY, load_city
 from data.power.model import save_pandapower_model
 from data.power.network import FILES, GEO_FILES, PowerNetwork, build_power_network
@@ -48,3 +49,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     for path in paths:
         print(f"  {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+def _bundle_part(city, out: Path) -> str:
+    net = build_power_network(city)
+    save_power_network(net, out)
+    return (
+        f"{len(net.substations)} substations, {len(net.transformers):,} transformers, "
+        f"{len(net.lines):,} lines"
+    )
+
+
+# Built beside every bundle (`data.build.parts`; registered in pyproject.toml).
+BUNDLE_PART = BundlePart("power network", 1, _bundle_part, "python -m data.power {city}")

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from data.build.parts import BundlePart
 from data.city import City, load_city
 from data.errors import WaterNetworkError
 from data.water.layout import layout
@@ -249,6 +250,17 @@ def main(argv: list[str] | None = None) -> None:
     for key, value in summary.items():
         print(f"  {key}: {value}")
 
+
+def _bundle_part(city: City, out: Path) -> str:
+    summary = build_water_network(city, out)  # EPANET runs: sizing and leakage calibration
+    return (
+        f"{summary['junctions']:,} junctions, {summary['pipes']:,} pipes, {summary['dmas']} "
+        f"DMAs, yield {summary['yield']:.1%}"
+    )
+
+
+# Built beside every bundle (`data.build.parts`; registered in pyproject.toml).
+BUNDLE_PART = BundlePart("water network", 2, _bundle_part, "python -m data.water.network {city}")
 
 if __name__ == "__main__":
     main()

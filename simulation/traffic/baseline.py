@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 import data.city
+from data.build.parts import BundlePart
 from data.errors import MadinaError
 from data.traffic.physics import TRAFFIC_BASELINE_FILE
 from simulation.traffic.uxsim_engine import TrafficResult, run_traffic
@@ -68,6 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     return 0
 
+
+def _bundle_part(city: data.city.City, out: Path) -> str:
+    result = write_baseline(city, out)
+    return (
+        f"{result.engine['links']} links, {result.kpis.trips:,} trips, mean speed "
+        f"{result.kpis.mean_speed_kmh:.0f} km/h"
+    )
+
+
+# Built beside every bundle, after the networks (`data.build.parts`; registered in pyproject.toml).
+BUNDLE_PART = BundlePart(
+    "traffic baseline", 3, _bundle_part, "python -m simulation.traffic.baseline {city}"
+)
 
 if __name__ == "__main__":
     sys.exit(main())
