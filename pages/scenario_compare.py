@@ -16,12 +16,7 @@ from data.store.scenarios import ScenarioRecord
 from pages.i18n import translator
 from pages.scenario_library import ticked_runs
 from simulation.compare import kpi_table
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+from simulation.kind import Kpi
 
 
 def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER, t=str) -> html.Div:
@@ -42,9 +37,9 @@ def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER, t=str) 
     for kpi, values in kpi_table(records):
         cells = [html.Th(f"{t(kpi.label)} ({kpi.unit})")]
         for k, value in enumerate(values):
-            cells.append(html.Td(_number(value)))
+            cells.append(html.Td(kpi.text(value)))
             if k:
-                cells.append(html.Td(_delta(value, values[0]), className="delta"))
+                cells.append(html.Td(_delta(kpi, value, values[0]), className="delta"))
         body.append(html.Tr(cells, **{"data-kpi": kpi.key}))
     decisions = [
         html.Li([html.B(f"{r.name}: "), r.decision or t("published without a note")])
@@ -75,12 +70,12 @@ def comparison(records: list[ScenarioRecord], role: Role = Role.PLANNER, t=str) 
     return html.Div(parts)
 
 
-def _delta(value: float | None, reference: float | None) -> str:
+def _delta(kpi: Kpi, value: float | None, reference: float | None) -> str:
     if value is None or reference is None:
         return "—"
     change = value - reference
     pct = f" ({100 * change / abs(reference):+.1f}%)" if reference else ""
-    return f"{change:+,.0f}{pct}" if abs(change) >= 100 else f"{change:+,.2f}{pct}"
+    return kpi.text(change, signed=True) + pct
 
 
 def _export_links(record: ScenarioRecord, reference: ScenarioRecord | None, role: Role) -> list:

@@ -26,6 +26,7 @@ from data.city import load_city  # noqa: E402
 from data.city.clock import utc_offset  # noqa: E402
 from data.store.scenarios import ScenarioRecord  # noqa: E402
 from simulation.compare import difference, kpi_deltas  # noqa: E402
+from simulation.kind import number_text  # noqa: E402
 from simulation.kinds import kind_of  # noqa: E402
 
 
@@ -118,15 +119,16 @@ def brief_html(
         deltas = kpi_deltas(record, reference)
         head = ("KPI", reference.name, record.name, "Change", "Change %")
         rows = [
-            (f"{d.kpi.label} ({d.kpi.unit})", _fmt(d.reference), _fmt(d.value),
-             _fmt(d.change, signed=True), _fmt(d.change_pct, signed=True))
+            (f"{d.kpi.label} ({d.kpi.unit})", d.kpi.text(d.reference), d.kpi.text(d.value),
+             d.kpi.text(d.change, signed=True), number_text(d.change_pct, signed=True))
             for d in deltas
         ]  # fmt: skip
         per_cell = difference(results, reference_results, variable)
         map_title = f"Change in {_title(results, variable)}: {record.name} − {reference.name}"
     else:
         head = ("KPI", record.name)
-        rows = [(f"{k.label} ({k.unit})", _fmt((record.kpis or {}).get(k.key))) for k in kind.kpis]
+        kpis = record.kpis or {}
+        rows = [(f"{k.label} ({k.unit})", k.text(kpis.get(k.key))) for k in kind.kpis]
         per_cell = results[variable]
         map_title = _title(results, variable)
     summary = _cell_summary(per_cell, results[variable].attrs.get("cell_aggregation", "sum"))
@@ -163,13 +165,6 @@ def brief_html(
 def _title(results: xr.Dataset, variable: str) -> str:
     values = results[variable]
     return f"{values.attrs.get('long_name', variable)} ({values.attrs.get('units', '')})"
-
-
-def _fmt(value: float | None, *, signed: bool = False) -> str:
-    if value is None or not np.isfinite(value):
-        return "—"
-    digits = 0 if abs(value) >= 100 else 2
-    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
 
 
 def _png(fig) -> str:

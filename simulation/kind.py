@@ -26,11 +26,31 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class Kpi:
-    """A headline figure: its key in ``ScenarioRun.kpis``, a label and the unit it is in."""
+    """A headline figure: its key in ``ScenarioRun.kpis``, label, unit and written format.
+
+    ``format`` is a format spec (by default whole above 100, two decimals below). Defined once
+    per kind and read by the library's table, the brief and the exports.
+    """
 
     key: str
     label: str
     unit: str
+    format: str | None = None
+
+    def text(self, value: float | None, *, signed: bool = False) -> str:
+        """``value`` as the twin writes it: ``"1,234"`` for 1234.4, "—" for none or NaN.
+
+        ``signed`` writes the sign of a change.
+        """
+        return number_text(value, self.format, signed=signed)
+
+
+def number_text(value: float | None, spec: str | None = None, *, signed: bool = False) -> str:
+    """``value`` in the format ``spec`` (default: whole above 100, two decimals below)."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    spec = spec or (",.0f" if abs(value) >= 100 else ",.2f")
+    return format(value, "+" + spec if signed else spec)
 
 
 @dataclass(frozen=True)

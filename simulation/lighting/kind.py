@@ -85,12 +85,12 @@ LIGHTING_KPIS = (
     Kpi("co2_t", "CO2", "t/yr"),
     Kpi("peak_kw", "Peak load", "kW"),
     Kpi("maintenance_mad", "Maintenance", "MAD/yr"),
-    Kpi("lamps_retrofitted", "Lamps retrofitted", "lamps"),
+    Kpi("lamps_retrofitted", "Lamps retrofitted", "lamps", ",.0f"),
     Kpi("investment_mad", "Investment", "MAD"),
-    Kpi("energy_saving_pct", "Energy saved against today", "%"),
+    Kpi("energy_saving_pct", "Energy saved against today", "%", ",.1f"),
     Kpi("cost_saved_mad", "Cost saved against today", "MAD/yr"),
     Kpi("co2_saved_t", "CO2 saved against today", "t/yr"),
-    Kpi("payback_years", "Simple payback", "years"),
+    Kpi("payback_years", "Simple payback", "years", ",.1f"),
     Kpi("underlit_lamp_hours", "Lamp-hours below the road's level", "lamp-h"),
 )
 

@@ -11,14 +11,14 @@ from simulation.power.outage import OutageScenario, run_outage
 from simulation.power.studio import OUTAGE_STUDIO
 
 OUTAGE_KPIS = (
-    Kpi("customers", "Customers cut off", "customers"),
-    Kpi("buildings", "Buildings cut off", "buildings"),
-    Kpi("lamps", "Light points without power", "lamps"),
+    Kpi("customers", "Customers cut off", "customers", ",.0f"),
+    Kpi("buildings", "Buildings cut off", "buildings", ",.0f"),
+    Kpi("lamps", "Light points without power", "lamps", ",.0f"),
     Kpi("customer_minutes_lost", "Customer-minutes lost", "customer-min"),
-    Kpi("saidi_min", "SAIDI contribution", "min"),
+    Kpi("saidi_min", "SAIDI contribution", "min", ",.2f"),
     Kpi("energy_not_supplied_kwh", "Energy not supplied", "kWh"),
     Kpi("lamp_hours_dark", "Lamp-hours dark at night", "lamp-h"),
-    Kpi("customers_backfed", "Customers back-fed over ties", "customers"),
+    Kpi("customers_backfed", "Customers back-fed over ties", "customers", ",.0f"),
 )
 OUTAGE_MAP = (
     Kpi("customers_off", "Electricity customers without power", "customers"),

@@ -12,12 +12,12 @@ from simulation.traffic.scenarios import TrafficScenario
 from simulation.traffic.uxsim_engine import run_traffic
 
 TRAFFIC_KPIS = (
-    Kpi("trips", "Trips finished", "trips/day"),
-    Kpi("trips_unfinished", "Trips not finished", "trips"),
+    Kpi("trips", "Trips finished", "trips/day", ",.0f"),
+    Kpi("trips_unfinished", "Trips not finished", "trips", ",.0f"),
     Kpi("vehicle_km", "Vehicle-km", "veh-km/day"),
     Kpi("vehicle_hours", "Vehicle-hours", "veh-h/day"),
     Kpi("delay_veh_h", "Delay", "veh-h/day"),
-    Kpi("mean_speed_kmh", "Mean speed", "km/h"),
+    Kpi("mean_speed_kmh", "Mean speed", "km/h", ",.1f"),
     Kpi("congested_link_hours", "Congested link-hours", "link-h"),
     Kpi("peak_congested_km", "Congested km in the worst hour", "km"),
     Kpi("co2_t", "CO2", "t/day"),

@@ -30,12 +30,12 @@ def _validate_water(city: str, scenario) -> None:
 
 
 WATER_KPIS = (
-    Kpi("yield_share", "Network yield (billed / produced)", "share"),
+    Kpi("yield_share", "Network yield (billed / produced)", "share", ",.4f"),
     Kpi("produced_m3", "Water produced", "m³/day"),
     Kpi("billed_m3", "Water billed", "m³/day"),
     Kpi("leaked_m3", "Leakage", "m³/day"),
-    Kpi("mean_pressure_m", "Mean pressure at customers", "m"),
-    Kpi("people_without_water", "People without water (worst hour)", "people"),
+    Kpi("mean_pressure_m", "Mean pressure at customers", "m", ",.1f"),
+    Kpi("people_without_water", "People without water (worst hour)", "people", ",.0f"),
     Kpi("person_hours_without_water", "Person-hours without water", "person-h"),
     Kpi("pressure_drop_area_km2", "Area losing ≥ 5 m of pressure", "km²"),
     Kpi("volume_lost_m3", "Volume lost through bursts", "m³"),

@@ -117,3 +117,28 @@ def test_kpi_deltas_and_a_brief_of_two_lighting_plans(tmp_path):
         kpi_deltas(outage, led)
     table = dict((k.key, v) for k, v in kpi_table([led, outage]))
     assert table["customers"][0] is None and table["customers"][1] > 0
+
+
+def test_each_kpi_is_written_in_its_own_format_in_the_brief_and_the_library(tmp_path):
+    from pages.scenario_compare import comparison
+    from simulation.kinds import KINDS
+
+    for kind in KINDS.values():  # every format a kind declares is one Python can write
+        for kpi in kind.kpis:
+            assert kpi.text(-1234.5678, signed=True).startswith("-1,23")
+    store = ScenarioStore(tmp_path / "s.sqlite")
+    led = execute(
+        store,
+        submit(store, kind="lighting", params={"led_share_pct": 100}, city="casablanca",
+               name="LED everywhere", author="p").id,
+    )  # fmt: skip
+    payback = led.kpis["payback_years"]
+    assert 0 < payback < 100  # one decimal (its format), not the two of the default rule
+    written = f"{payback:,.1f}"
+    assert f"<td>{written}</td>" in brief_html(led, store.results(led.id))
+    table = comparison([led])
+    row = next(
+        tr for tr in table.children[0].children[1].children
+        if getattr(tr, "data-kpi", None) == "payback_years"
+    )  # fmt: skip
+    assert [cell.children for cell in row.children][1:] == [written]
