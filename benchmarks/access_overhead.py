@@ -18,7 +18,7 @@ from pathlib import Path
 from timing import timed  # benchmarks/timing.py (scripts run from this folder)
 
 from app import create_app
-from data.city.clock import utc_offset
+from data.city.clock import time_zone
 from data.city.grid import BASE_RES
 from data.telemetry.cube import CUBE_RESOLUTIONS
 from data.telemetry.day_cube import day_cubes
@@ -91,7 +91,7 @@ def main() -> None:
         """The rule counting registered meters: one tree for the whole day (the former one)."""
         fleet = contributors(sensors_for(city), VARIABLES[variable].kind)
         views = {r: suppressed_cube(cubes[BASE_RES], fleet, r, k=10) for r in CUBE_RESOLUTIONS}
-        return pack_hexagons(views, variable, utc_offset(city))
+        return pack_hexagons(views, variable, time_zone(city))
 
     for variable in ("power_w", "vehicles", "speed_kmh"):
         raw = timed(lambda v=variable: _packed_hexagons.__wrapped__(city, day, v, 0), 3)

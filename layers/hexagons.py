@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 import h3
 import numpy as np
-import pandas as pd
 import pydeck as pdk
 import xarray as xr
 
-from data.city.clock import utc_offset
+from data.city.clock import in_zone, time_zone
 from data.city.grid import BASE_RES
 from data.errors import LayerSpecError
 from data.telemetry.cube import CUBE_RESOLUTIONS
@@ -202,7 +201,7 @@ def pack_cell_frames(
     return PackedLayer(manifest=manifest, blob=blob)
 
 
-def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timedelta) -> PackedLayer:
+def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, zone: str) -> PackedLayer:
     """Manifest + blob of ``variable`` over every resolution of ``cubes`` (res -> cube).
 
     Suppressed cubes (`data.telemetry.privacy.suppressed_cube`) are recorded in the manifest as
@@ -212,7 +211,7 @@ def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timede
     """
     display = display_of(variable)
     any_cube = next(iter(cubes.values()))
-    times = pd.DatetimeIndex(any_cube["time"].to_numpy()) + offset
+    times = in_zone(any_cube["time"].to_numpy(), zone)
     frames = {}
     for res, cube in cubes.items():
         counts = cube[f"{variable}_count"].to_numpy()
@@ -228,7 +227,7 @@ def pack_hexagons(cubes: dict[int, xr.Dataset], variable: str, offset: pd.Timede
         display=display,
         labels=[t.strftime("%a %d %b %Y %H:%M") for t in times],
         starts=any_cube["time"].to_numpy(),
-        time_zone="Africa/Casablanca" if offset else "UTC",
+        time_zone=zone,
         extra={
             "cellMethod": any_cube[variable].attrs.get("cell_methods", ""),
             **_suppression(cubes.values()),
@@ -274,4 +273,4 @@ def _packed_hexagons(city: str, day: str, variable: str, k: int) -> PackedLayer:
         finest = cubes[BASE_RES][[variable, f"{variable}_count"]]
         kind = VARIABLES[variable].kind
         cubes = suppressed_by_bucket(finest, day_reporting(city, day), kind, k=k)
-    return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, utc_offset(city))
+    return pack_hexagons({r: cubes[r] for r in CUBE_RESOLUTIONS}, variable, time_zone(city))

@@ -10,10 +10,9 @@ import functools
 import json
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from data.city.clock import time_zone, utc_offset
+from data.city.clock import time_zone, to_local
 from data.city.grid import roll_up_columns
 from data.errors import MadinaError
 from layers.codec import PackedLayer
@@ -111,7 +110,7 @@ def packed_network_playback(city: str, scenario: NetworkScenario, variable: str)
         touched = (np.abs(values.fillna(0)) > 0).any("time")
         if bool(touched.any()):
             values = values.sel(cell=touched)
-    times = pd.DatetimeIndex(cube["time"].to_numpy()) + utc_offset(city)
+    times = to_local(city, cube["time"].to_numpy())
     return pack_cell_frames(
         {r: rolled_up(values, r, mean=variable in MEAN_VARIABLES) for r in RESOLUTIONS},
         variable=variable,

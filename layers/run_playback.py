@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from data.city import load_city
-from data.city.clock import time_zone, utc_offset
+from data.city.clock import time_zone, to_local
 from data.city.grid import cells_of
 from data.errors import LayerSpecError
 from data.store.scenarios import ScenarioStore, open_store
@@ -108,7 +108,7 @@ def packed_run_playback(
             )
         }
     unit = results[variable].attrs.get("units", "")
-    times = pd.DatetimeIndex(values["time"].to_numpy()) + utc_offset(city)
+    times = to_local(city, values["time"].to_numpy())
     daily = len(times) > 1 and (times[1] - times[0]) >= pd.Timedelta(days=1)
     packed = pack_cell_frames(
         frames,

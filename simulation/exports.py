@@ -17,13 +17,12 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.colors import Normalize, TwoSlopeNorm  # noqa: E402
 
 from data.city import load_city  # noqa: E402
-from data.city.clock import utc_offset  # noqa: E402
+from data.city.clock import offset_label, to_local  # noqa: E402
 from data.store.scenarios import ScenarioRecord  # noqa: E402
 from simulation.compare import difference, kpi_deltas  # noqa: E402
 from simulation.kind import number_text  # noqa: E402
@@ -45,13 +44,12 @@ def results_csv(results: xr.Dataset, city: str) -> str:
     frame = results[names].to_dataframe().reset_index()
     values = frame[names]
     frame = frame[(values.fillna(0) != 0).any(axis=1)]
-    offset = utc_offset(city)
-    hours = offset.total_seconds() / 3600
-    frame["time"] = (pd.to_datetime(frame["time"]) + offset).dt.strftime("%Y-%m-%dT%H:%M")
+    label = offset_label(city, results["time"].values[0])  # the offset the run starts in
+    frame["time"] = to_local(city, frame["time"].to_numpy()).strftime("%Y-%m-%dT%H:%M")
     frame["cell"] = [h3.int_to_str(int(c)) for c in frame["cell"]]
     frame = frame.rename(
         columns={
-            "time": f"local_time (UTC{hours:+g})",
+            "time": f"local_time ({label})",
             "cell": "h3_cell",
             **{n: f"{n} ({results[n].attrs.get('units', '')})" for n in names},
         }
@@ -201,13 +199,12 @@ def _map_png(city: str, per_cell: xr.DataArray, *, diverging: bool, unit: str) -
 
 def _chart_png(record, results, variable, reference, reference_results) -> str:
     total = f"{variable}_total"
-    offset = utc_offset(record.city)
     fig, ax = plt.subplots(figsize=(6.2, 2.6))
     runs = [(record.name, results, "#1f77b4")]
     if reference is not None:
         runs.insert(0, (reference.name, reference_results, "#ff7f0e"))
     for name, ds, color in runs:
-        times = pd.DatetimeIndex(ds["time"].to_numpy()) + offset
+        times = to_local(record.city, ds["time"].to_numpy())
         ax.plot(times, ds[total].to_numpy(), label=name[:40], color=color, linewidth=1.4)
     ax.set_ylabel(results[total].attrs.get("units", ""))
     ax.set_title(results[total].attrs.get("long_name", total), fontsize=9)

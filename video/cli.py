@@ -28,7 +28,7 @@ import pandas as pd
 
 from access.passes import HEADER, SCHEME, issue_pass
 from access.users import UserStore
-from data.city.clock import utc_offset
+from data.city.clock import to_local
 from data.store.scenarios import ScenarioStore
 from simulation.kinds import KINDS
 from video.jobs import file_stem
@@ -182,7 +182,7 @@ def export_from_cli(args, store: ScenarioStore) -> Video:
         if store.get(other).kind != record.kind:
             raise VideoError(f"scenario {other} is not a {record.kind} run like {record.id}")
     results = store.results(record.id)
-    times = pd.DatetimeIndex(results["time"].to_numpy()) + utc_offset(record.city)
+    times = to_local(record.city, results["time"].to_numpy())
     first = frame_index(times, args.start, last=False)
     last = frame_index(times, args.end, last=True)
     width, height = size_of(args.size)

@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default data/<city>/)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
+        "--time-zone",
+        help="the city's IANA time zone, e.g. Europe/Helsinki (default: the zone at the "
+        "extract's centre)",
+    )
+    parser.add_argument(
         "--no-networks",
         dest="networks",
         action="store_false",
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or bundle_dir(args.city)
     try:
         if args.osm is not None:
-            build_from_osm(args.city, args.osm, out, seed=args.seed)
+            build_from_osm(args.city, args.osm, out, seed=args.seed, time_zone=args.time_zone)
         elif args.city == "casablanca":
             build_casablanca(out, seed=args.seed)
         else:

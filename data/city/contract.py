@@ -1,10 +1,15 @@
-"""The bundle contract, checked when a city loads: every layer's columns, their kinds, its CRS.
+"""The bundle contract, checked when a city loads: layer columns, kinds, CRS; the time zone.
+
+Every layer's columns, their kinds, its CRS and geometry types, and the metadata every module
+relies on (the city's IANA time zone).
 
 A bundle written by another tool (or an old build) that breaks it is refused naming the file
 and what is wrong, instead of failing later deep in a layer or an engine.
 """
 
 from __future__ import annotations
+
+import zoneinfo
 
 import geopandas as gpd
 import pandas as pd
@@ -62,3 +67,18 @@ def check_layer(where: str, layer: str, frame: gpd.GeoDataFrame, columns: tuple[
         raise BundleContractError(
             f"{name}: {sorted(kinds)} geometries; a {layer} file holds {sorted(GEOMETRIES[layer])}"
         )
+
+
+def check_meta(where: str, meta: dict) -> None:
+    """Refuse the bundle at ``where`` if its ``meta.json`` lacks a valid IANA ``time_zone``."""
+    name = f"{where}/meta.json"
+    zone = meta.get("time_zone")
+    if not zone:
+        raise BundleContractError(
+            f"{name}: no time_zone (the city's IANA zone, e.g. 'Africa/Casablanca'); "
+            "rebuild the bundle with python -m data.build"
+        )
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as err:
+        raise BundleContractError(f"{name}: time_zone {zone!r} is not an IANA time zone") from err

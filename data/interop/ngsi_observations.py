@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from data.city import City
-from data.city.clock import utc_offset
+from data.city.clock import local_time
 from data.interop.ngsi_ld import LOCAL_ID, NgsiError, make_entity, plain, refuse, urn
 from data.telemetry.ingest import ReadingStore
 from data.telemetry.sensors import VARIABLES, Sensors
@@ -52,7 +52,7 @@ def traffic_flow_entities(
     """
     if start.tzinfo is None:
         raise NgsiError("start must be a UTC time")
-    local = pd.Timestamp(start) + utc_offset(city)
+    local = local_time(city, pd.Timestamp(start).tz_convert(None))
     rows = baseline[(baseline["hour"] == local.hour) & (baseline["flow_veh_h"] > 0)]
     roads = city.roads.set_index("road_id").geometry
     period = f"{_iso(start)}/{_iso(start + dt.timedelta(hours=1))}"

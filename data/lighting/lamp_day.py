@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from data.city import load_city
-from data.city.clock import utc_offset
+from data.city.clock import to_local
 from data.errors import MadinaError
 from data.lighting.physics import dark
 from data.telemetry.day_cube import day_period
@@ -129,7 +129,7 @@ def lamp_day(city: str, day: str) -> LampDay:
     hours_lit_by_day = ((switched == 1) & ~is_dark).sum(axis=1) * step_h
     state = np.where(hours_out > 0, OUT, np.where(hours_lit_by_day > 0, DAY_BURNER, OK))
     energy_kwh = np.nansum(power, axis=1, dtype=np.float64) * step_h / 1000
-    local = pd.DatetimeIndex(times + utc_offset(city).to_timedelta64())
+    local = to_local(city, times)
     return LampDay(
         city=city,
         day=day,

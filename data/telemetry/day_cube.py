@@ -13,7 +13,7 @@ import functools
 import pandas as pd
 import xarray as xr
 
-from data.city.clock import utc_offset
+from data.city.clock import local_midnight, local_time
 from data.city.grid import BASE_RES
 from data.errors import MadinaError
 from data.telemetry.cube import CUBE_RESOLUTIONS, CubeBuilder, roll_up
@@ -28,14 +28,14 @@ def default_day(city: str, now=None) -> str:
     """Yesterday in the city's local time, as YYYY-MM-DD (the last complete day)."""
     now = pd.Timestamp(now or dt.datetime.now(dt.UTC))
     utc = now.tz_convert(None) if now.tzinfo else now  # naive times are taken as UTC
-    local = utc + utc_offset(city)
+    local = local_time(city, utc)
     return (local.normalize() - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
 
 
 def day_period(city: str, day: str) -> Period:
     """The local day ``day`` (YYYY-MM-DD) as a UTC period of 15-minute readings."""
     try:
-        start = pd.Timestamp(dt.date.fromisoformat(day)) - utc_offset(city)
+        start = local_midnight(city, dt.date.fromisoformat(day))
     except (TypeError, ValueError) as err:
         raise MadinaError(f"bad telemetry day {day!r}: expected YYYY-MM-DD") from err
     return Period.of(start, start + pd.Timedelta(days=1))

@@ -17,7 +17,7 @@ import shapely
 
 import data.city
 from data.city import City
-from data.city.clock import utc_offset
+from data.city.clock import time_zone
 from data.traffic.network import traffic_network
 from layers.codec import BlobWriter, PackedLayer
 from layers.geometry import line_vertices
@@ -191,7 +191,7 @@ def _packed(city_name: str, scenario: TrafficScenario) -> PackedLayer:
         "trips": len(trips),
         "times": labels,
         "epochs": epochs_ms(result.links["time"].to_numpy()),
-        "timeZone": f"UTC{utc_offset(city) / pd.Timedelta(hours=1):+g}",
+        "timeZone": time_zone(city),
         "modes": mode_legends(),
         "closedColor": [*CLOSED_COLOR, 255],
         "reducedColor": [*REDUCED_COLOR, 255],

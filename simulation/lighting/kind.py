@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from data.city import load_city
-from data.city.clock import utc_offset
+from data.city.clock import to_local, to_utc
 from data.errors import ScenarioParamsError
 from simulation.kind import Kpi, Progress, ScenarioKind, ScenarioRun, with_totals
 from simulation.lighting.model import LightingScenario, compare, simulate
@@ -51,10 +51,9 @@ def _run_lighting(city: str, plan: LightingYear, progress: Progress) -> Scenario
     progress(0.8, "summing the days")
     # local days, stamped at local midnight (in UTC); the year's hours past local midnight on
     # 31 December (UTC+1: one) count in its last day, so the days add up to the year's KPIs
-    offset = utc_offset(city)
-    local_days = (pd.DatetimeIndex(result.energy["time"].to_numpy()) + offset).floor("D")
+    local_days = to_local(city, result.energy["time"].to_numpy()).floor("D")
     last = pd.Timestamp(f"{plan.year}-12-31")
-    days = local_days.where(local_days <= last, last) - offset
+    days = to_utc(city, local_days.where(local_days <= last, last))
     energy = result.energy.assign_coords(day=("time", days))
     cost = result.cost.assign_coords(day=("time", days))
     daily_energy = energy.groupby("day").sum().rename(day="time")

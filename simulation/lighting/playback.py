@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from data.city.clock import utc_offset
+from data.city.clock import to_local
 from simulation.lighting.model import LightingResult, ScenarioError
 
 PLAYBACK_MODES = ("day", "year")
@@ -26,7 +26,7 @@ def frame_of_hours(city: str, times: np.ndarray, mode: str, day: str | None = No
     """
     if mode not in PLAYBACK_MODES:
         raise ScenarioError(f"playback mode {mode!r} unknown; use {', '.join(PLAYBACK_MODES)}")
-    local = pd.DatetimeIndex(times) + utc_offset(city)
+    local = to_local(city, times)
     if mode == "day":
         try:
             chosen = pd.Timestamp(dt.date.fromisoformat(str(day)))

@@ -29,7 +29,7 @@ import xarray as xr
 
 import data.city
 from data.city import City
-from data.city.clock import utc_offset
+from data.city.clock import local_midnight, to_local
 from data.city.grid import cells_of
 from data.errors import PowerScenarioError
 from data.lighting.physics import dark, drawn_power_w
@@ -203,7 +203,7 @@ def _where(name: str, bundle_dir: str, res: int) -> dict[str, np.ndarray]:
 
 def local_midnight_utc(city: City, day: str) -> pd.Timestamp:
     """The UTC instant (naive) of local midnight starting ``day`` (ISO date) in ``city``."""
-    return pd.Timestamp(day).normalize() - utc_offset(city.name)
+    return local_midnight(city, day)
 
 
 def _backfeed(net, dead, window_load, picked_load, headroom):
@@ -291,7 +291,7 @@ def run_outage(city: City, scenario: OutageScenario, *, res: int = 9) -> OutageR
     times = pd.date_range(midnight, periods=days * 96, freq=STEP)
     lon, lat = city.center
     lit = dark(lat, lon, (times + STEP / 2).to_numpy()).astype(float)
-    local = times + STEP / 2 + utc_offset(city.name)
+    local = to_local(city, times + STEP / 2)
     share = residential_share(np.asarray(local.hour + local.minute / 60, float))
     res_kw = tr["n_customers"].to_numpy() * ADMD_KW
     lamp_kw = tr["peak_load_kw"].to_numpy() - res_kw

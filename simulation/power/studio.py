@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from data.city import load_city
-from data.city.clock import utc_offset
+from data.city.clock import local_time
 from data.power.network import load_power_network
 from simulation.forms import Field, FormValues, Rows, Studio
 from simulation.power.outage import OutageScenario
@@ -57,7 +55,7 @@ def outage_rows(city: str, result) -> Rows:
     def when(value) -> str:
         if value is None:
             return "—"
-        local = pd.Timestamp(value) + utc_offset(city)
+        local = local_time(city, value)
         return f"{local:%d %b %H:%M}"
 
     return [

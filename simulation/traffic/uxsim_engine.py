@@ -27,7 +27,7 @@ import xarray as xr
 from uxsim import World
 
 import data.city
-from data.city.clock import utc_offset
+from data.city.clock import local_midnight
 from data.city.grid import cells_of
 from data.traffic.demand import Demand, demand
 from data.traffic.network import SATURATION_VEH_H, TrafficNetwork, traffic_network
@@ -138,7 +138,7 @@ def _engine_run(city: str, bundle_dir: str, scenario: TrafficScenario) -> Traffi
 
 def hour_times(city: data.city.City, day: str) -> np.ndarray:
     """The 24 hourly UTC times (naive) of ``day``'s local hours in ``city``."""
-    midnight = pd.Timestamp(day) - utc_offset(city)
+    midnight = local_midnight(city, day)
     return (midnight + pd.to_timedelta(np.arange(HOURS), unit="h")).to_numpy()
 
 

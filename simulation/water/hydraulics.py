@@ -17,7 +17,7 @@ import wntr
 import xarray as xr
 from wntr.network.controls import Control, ControlAction
 
-from data.city.clock import utc_offset
+from data.city.clock import local_midnight
 from data.city.grid import cells_of
 from data.water.layout import demand_pattern
 from data.water.model import (
@@ -78,7 +78,7 @@ class WaterResult:
 
 
 def _hour_times(city: str, day: str) -> np.ndarray:
-    midnight = pd.Timestamp(day) - utc_offset(city)
+    midnight = local_midnight(city, day)
     return (midnight + pd.to_timedelta(np.arange(24), unit="h")).to_numpy()
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.city.clock import utc_offset
+from data.city.clock import to_utc
 from data.errors import MadinaError
 from data.lighting.lamp_day import LAMP_STATES, lamp_day
 from data.lighting.meters import (
@@ -33,7 +33,7 @@ def is_dark(city_name, day):
     """Photocell schedule of the readings (one for the fleet, at its centre, as simulated)."""
     registry = sensors_for(city_name)
     lat, lon = registry.table[["lat", "lon"]].iloc[registry.of_kind("lamp")].mean()
-    return dark(lat, lon, (day.times - utc_offset(city_name)).to_numpy())
+    return dark(lat, lon, to_utc(city_name, day.times).to_numpy())
 
 
 def share(day, name: str) -> float:

@@ -62,7 +62,7 @@ def test_views_refine_each_other_on_the_real_city(city_name):
 def test_suppressed_frames_are_the_suppressed_cube(city_name):
     cubes, reporting = day_cubes(city_name, DAY), day_reporting(city_name, DAY)
     public = suppressed_by_bucket(cubes[10], reporting, "road", k=K)
-    packed = pack_hexagons(public, "vehicles", np.timedelta64(1, "h"))
+    packed = pack_hexagons(public, "vehicles", "Africa/Casablanca")
     for res, part in packed.manifest["resolutions"].items():
         cells = np.array([h3.str_to_int(c) for c in part["cells"]], np.uint64)
         values = _column(packed, part["values"], np.float32).reshape(24, len(cells))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import simulation.traffic.uxsim_engine
-from data.city.clock import utc_offset
+from data.city.clock import local_midnight, utc_offset
 from data.traffic.demand import CAR_TRIPS_PER_PERSON, OUTBOUND_SHARE, demand
 from data.traffic.network import ARTERIAL_CLASSES, GREEN_SHARE, SATURATION_VEH_H, traffic_network
 from simulation.traffic.scenarios import DEFAULT_DAY, TrafficScenario, TrafficScenarioError
@@ -227,8 +227,8 @@ def test_co2_per_vehicle_km_is_a_car_fleets(baseline):
 
 
 def test_times_are_utc_from_local_midnight(baseline, city_name):
-    assert utc_offset("casablanca") == pd.Timedelta(hours=1)
-    midnight = pd.Timestamp(DEFAULT_DAY) - utc_offset(city_name)
+    assert utc_offset("casablanca", DEFAULT_DAY) == pd.Timedelta(hours=1)
+    midnight = local_midnight(city_name, DEFAULT_DAY)
     expected = pd.date_range(midnight, periods=24, freq="h").to_numpy()
     for ds in (baseline.links, baseline.roads, baseline.cube):
         assert (ds["time"].to_numpy() == expected).all()

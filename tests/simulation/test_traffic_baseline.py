@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from data.city import bundle_dir
-from data.city.clock import utc_offset
+from data.city.clock import local_midnight
 from data.telemetry.readings import Readings
 from data.telemetry.sensors import sensors_for
 from data.telemetry.synthetic import Period, generate
@@ -23,7 +23,7 @@ def monday(city_name, stored):
     """Hourly counts and mean speeds of the carried roads over a Monday (local time)."""
     sensors = sensors_for(city_name)
     rows = np.flatnonzero(sensors.table["sensor_id"].isin(stored["road_id"].unique()))
-    start = pd.Timestamp("2026-11-23") - utc_offset(city_name)
+    start = local_midnight(city_name, "2026-11-23")
     period = Period.of(start, start + pd.Timedelta(days=1), "15min")
     frame = Readings.concat(list(generate(city_name, period, kinds=("road",), sensors=rows)))
     df = frame.to_frame(sensors)
