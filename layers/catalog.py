@@ -25,6 +25,7 @@ from layers.lighting.lamps import LAMPS_DETAILS, lamp_layer
 from layers.power.network import feeder_layer, station_layer
 from layers.spec import Details, LayerSpec
 from layers.traffic.flow import packed_traffic_playback, traffic_layer
+from layers.transit.network import transit_line_layer, transit_stop_layer
 from layers.water.network import dma_layer, node_layer, packed_pipe_colors, pipe_layer, source_layer
 from simulation.traffic.scenarios import TrafficScenario
 
@@ -55,6 +56,8 @@ class LayerEntry:
     details_of: str | None = None  # a layer whose features are another's (a fault is a lamp)
     # What else the layer serves, computed before the first request: (city, day) -> None.
     warm: Callable[[str, str], object] | None = None
+    # A city may have none of it (no transit source): then the layer is empty, not offered.
+    optional: bool = False
 
 
 def city_layer(layer_id: str, builder: Callable[[City], LayerSpec], **options) -> LayerEntry:
@@ -77,9 +80,11 @@ LAYERS: tuple[LayerEntry, ...] = (
     city_layer("water-dmas", dma_layer),
     city_layer("roads", road_layer, public=True, details=ROADS_DETAILS),
     city_layer("traffic", traffic_layer, public=True, warm=_traffic_playback),
+    city_layer("transit-lines", transit_line_layer, public=True, optional=True),
     city_layer("water-pipes", pipe_layer, colors=ColorModes(_pipe_colors, "getColor")),
     city_layer("power-lines", feeder_layer),
     city_layer("buildings", building_layer, public=True, details=BUILDINGS_DETAILS),
+    city_layer("transit-stops", transit_stop_layer, public=True, optional=True),
     city_layer("water-nodes", node_layer),
     city_layer("water-sources", source_layer),
     city_layer("circuits", circuit_layer, details_of="cabinets"),

@@ -17,7 +17,14 @@ from access.auth import current_role, current_username
 from access.layer_access import layer_permission
 from access.roles import RAW, RUN, STAFF_LAYERS, Role, allows
 from data.city import load_city
-from layers.catalog import LAYER_BUILDERS, LAYERS, LayerEntry, packed_colors, packed_layer
+from layers.catalog import (
+    LAYER_BUILDERS,
+    LAYER_ENTRIES,
+    LAYERS,
+    LayerEntry,
+    packed_colors,
+    packed_layer,
+)
 from pages.alerts import alerts_panel
 from pages.feature_details import no_selection
 from pages.i18n import LANGUAGES, Language, pick_language, translator
@@ -48,6 +55,7 @@ def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
     view = city.meta.get("view", {})
     layers = [name for name in LAYER_BUILDERS if allows(role, layer_permission(name))]
     metered = allows(role, RAW)
+    manifests = [packed_layer(city_name, layer_id, day).manifest for layer_id in layers]
     bundle = {
         "city": city_name,
         "view": {
@@ -57,7 +65,7 @@ def twin_bundle(city_name: str, day: str, role: Role = Role.PLANNER) -> dict:
             "bearing": view.get("bearing", 0),
         },
         "blobUrl": f"/api/layers/{city_name}/{{layer}}.bin",
-        "layers": [packed_layer(city_name, layer_id, day).manifest for layer_id in layers],
+        "layers": [m for m in manifests if m["length"] or not LAYER_ENTRIES[m["id"]].optional],
         "colors": {
             entry.id: _color_spec(city_name, day, entry, metered)
             for entry in LAYERS

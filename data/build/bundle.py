@@ -133,6 +133,21 @@ def write_bundle(
         raise
 
 
+def record_source(folder: Path, row: dict) -> None:
+    """Add ``row`` (layer, source, licence, synthetic) to the bundle's sources in ``meta.json``.
+
+    A row of the same layer is replaced. Written atomically (a temporary file renamed), so a
+    part built beside the bundle says where its data comes from without a half-written meta.
+    """
+    path = Path(folder) / "meta.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["sources"] = [s for s in meta.get("sources", []) if s.get("layer") != row["layer"]]
+    meta["sources"].append(row)
+    staging = path.with_name("meta.json.tmp")
+    staging.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(staging, path)
+
+
 def replace_layers(city, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Replace some layers of a loaded city's bundle, with its meta counts, all together.
 

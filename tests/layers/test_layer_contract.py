@@ -23,7 +23,8 @@ from tests.conftest import TELEMETRY_DAY
 @pytest.mark.parametrize("entry", LAYERS, ids=[e.id for e in LAYERS])
 def test_every_layer_builds_packs_and_decodes(tiny_city, entry):
     spec = build_layer(tiny_city, entry.id, TELEMETRY_DAY)
-    assert spec.id == entry.id and spec.length > 0
+    assert spec.id == entry.id
+    assert spec.length > 0 or entry.optional  # the tiny city has no transit source
     assert spec.legend, f"{entry.id} has no legend"
     assert spec.tooltip and spec.id_field in spec.fields
     packed = pack_layer(spec)

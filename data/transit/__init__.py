@@ -1,0 +1,1 @@
+"""Public transport: tram and busway lines and stops (`data.transit.network`)."""

@@ -1,0 +1,1 @@
+"""Public-transport layers (tram and busway lines, their stops)."""
