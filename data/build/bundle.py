@@ -133,16 +133,19 @@ def write_bundle(
         raise
 
 
-def record_source(folder: Path, row: dict) -> None:
+def record_source(folder: Path, row: dict, attribution: str = "") -> None:
     """Add ``row`` (layer, source, licence, synthetic) to the bundle's sources in ``meta.json``.
 
-    A row of the same layer is replaced. Written atomically (a temporary file renamed), so a
-    part built beside the bundle says where its data comes from without a half-written meta.
+    A row of the same layer is replaced; ``attribution`` joins the map corner's credits (once).
+    Written atomically (a temporary file renamed), so a part built beside the bundle says where
+    its data comes from without a half-written meta.
     """
     path = Path(folder) / "meta.json"
     meta = json.loads(path.read_text(encoding="utf-8"))
     meta["sources"] = [s for s in meta.get("sources", []) if s.get("layer") != row["layer"]]
     meta["sources"].append(row)
+    if attribution and attribution not in meta.get("attribution", []):
+        meta["attribution"] = [*meta.get("attribution", []), attribution]
     staging = path.with_name("meta.json.tmp")
     staging.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(staging, path)

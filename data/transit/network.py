@@ -58,6 +58,7 @@ class Transit:
     lines: gpd.GeoDataFrame
     stops: gpd.GeoDataFrame
     source: str = ""  # what they come from, "" if the city has no transit source
+    attribution: str = ""  # the map corner's credit
 
 
 def read_transit(path: Path, crs_metric: str) -> Transit:
@@ -77,7 +78,10 @@ def read_transit(path: Path, crs_metric: str) -> Transit:
         raise SourceDataError(f"{path}: no route LineString in {len(features)} features")
     date = str(collection.get("timestamp", ""))[:10] or "unknown date"
     return Transit(
-        _lines(lines, crs_metric), _stops(points, crs_metric), SOURCE_NOTE.format(date=date)
+        _lines(lines, crs_metric),
+        _stops(points, crs_metric),
+        SOURCE_NOTE.format(date=date),
+        f"Tram and busway: OpenStreetMap, {date} (ODbL)",
     )
 
 
@@ -243,8 +247,9 @@ def _bundle_part(city: City, out: Path) -> str:
     transit = build_transit(city)
     save_transit(transit, out)
     if transit.source:  # the map's list of sources names it
-        record_source(out, {"layer": "transit", "source": transit.source,
-                            "licence": "ODbL 1.0", "synthetic": False})  # fmt: skip
+        row = {"layer": "transit", "source": transit.source, "licence": "ODbL 1.0",
+               "synthetic": False}  # fmt: skip
+        record_source(out, row, transit.attribution)
     return summary(transit)
 
 

@@ -82,6 +82,7 @@ def test_the_layers_draw_each_line_in_its_colour_with_stops_and_legends(city, tr
     assert "{name}" in stops.tooltip and "{lines}" in stops.tooltip
     sources = {s["layer"]: s for s in city.meta["sources"]}
     assert "2026-01-31" in sources["transit"]["source"] and not sources["transit"]["synthetic"]
+    assert "Tram and busway: OpenStreetMap, 2026-01-31 (ODbL)" in city.meta["attribution"]
 
 
 def test_a_city_without_a_transit_source_has_none_and_is_not_offered(tiny_city, twin):
