@@ -19,6 +19,7 @@ import pandas as pd
 
 from data.build.road_network import largest_component_share, node_road_lines
 from data.city import LAYER_COLUMNS, LAYER_FILES
+from data.city.constants import ROAD_CLASSES
 from data.lighting.inventory import assign_cabinets, place_lamps, survey_lamps
 
 
@@ -28,6 +29,30 @@ def _district_of(frame: gpd.GeoDataFrame, districts_metric: gpd.GeoDataFrame) ->
     joined = gpd.sjoin_nearest(points, districts_metric[["district_id", "geometry"]], how="left")
     joined = joined[~joined.index.duplicated(keep="first")]
     return joined["district_id"].to_numpy()
+
+
+def with_road_defaults(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Road lines with every attribute of the contract: what a source lacks, from its class.
+
+    Lanes, speed limit and width missing in the source take the class's cross-section
+    (`data.city.constants.ROAD_CLASSES`) and are flagged ``*_estimated``; a synthetic road's
+    are all estimated. Without them in the source: no OSM id or ref, two-way, at grade.
+    """
+    lines = lines.copy()
+    spec = lines["road_class"].map(ROAD_CLASSES)
+    for column, default in (("osm_id", ""), ("ref", ""), ("oneway", False), ("level", 0)):
+        if column not in lines:
+            lines[column] = default
+    for column in ("lanes", "maxspeed_kmh", "width_m"):
+        flag = f"{column.split('_')[0]}_estimated"
+        missing = lines[column].isna() if column in lines else pd.Series(True, lines.index)
+        lines[flag] = missing.to_numpy() | lines["synthetic"].to_numpy(bool)
+        defaults = spec.map(lambda c, a=column: getattr(c, a))
+        lines[column] = lines[column].fillna(defaults) if column in lines else defaults
+    lines["lanes"] = lines["lanes"].astype(float).round().astype("Int64")
+    lines["level"] = lines["level"].astype(np.int64)
+    lines["oneway"] = lines["oneway"].astype(bool)
+    return lines
 
 
 def finish_bundle(
@@ -54,7 +79,7 @@ def finish_bundle(
         Surveyed lamps in ``crs_metric``; None places synthetic lamps along the roads.
     """
     districts_metric = districts.to_crs(crs_metric)
-    roads, nodes = node_road_lines(road_lines, prefix=prefix)
+    roads, nodes = node_road_lines(with_road_defaults(road_lines), prefix=prefix)
     roads["district_id"] = _district_of(roads, districts_metric)
     if lamps is None:
         lamps = place_lamps(roads, prefix=prefix, seed=seed)

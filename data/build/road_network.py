@@ -25,7 +25,10 @@ def node_road_lines(
     ----------
     lines : GeoDataFrame
         LineStrings in a metric CRS with columns road_class, name, lanes, maxspeed_kmh,
-        width_m, synthetic. Overlapping sources are merged; the highest class wins.
+        width_m, synthetic. Overlapping sources are merged; the highest class wins. With a
+        ``level`` column (OSM ``layer``), lines are split only where they cross lines of their
+        own level: a bridge meets the streets under it nowhere but at its ends. With
+        ``oneway``, a one-way road's pieces keep the direction its source line is drawn in.
     prefix : str
         Road id prefix (``CAS`` gives ``CAS-R000001``).
 
@@ -36,22 +39,16 @@ def node_road_lines(
         node_id. Both in the CRS of ``lines``.
     """
     lines = lines[~lines.geometry.is_empty & lines.geometry.notna()].reset_index(drop=True)
-    merged = shapely.unary_union(lines.geometry.values)
-    pieces = shapely.get_parts(merged)
-    pieces = pieces[shapely.get_type_id(pieces) == 1]
-    pieces = pieces[shapely.length(pieces) >= MIN_SEGMENT_M]
-
-    # Each piece takes the attributes of the best-ranked source line under its midpoint.
-    midpoints = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
-    tree = shapely.STRtree(lines.geometry.values)
-    piece_idx, line_idx = tree.query(midpoints, predicate="dwithin", distance=0.5)
-    rank = lines["road_class"].map(lambda c: ROAD_CLASSES[c].rank).to_numpy()
-    pairs = pd.DataFrame({"piece": piece_idx, "line": line_idx, "rank": rank[line_idx]})
-    best = pairs.sort_values(["piece", "rank", "line"]).drop_duplicates("piece")
-    source = np.full(len(pieces), -1)
-    source[best["piece"].to_numpy()] = best["line"].to_numpy()
-    keep = source >= 0
-    pieces, source = pieces[keep], source[keep]
+    levels = lines["level"] if "level" in lines else pd.Series(0, index=lines.index)
+    pieces, source = [], []
+    for _level, group in lines.groupby(levels, sort=True):  # a bridge crosses, never meets
+        found, owner = _split_and_match(group)
+        pieces.append(found)
+        source.append(group.index.to_numpy()[owner])
+    pieces, source = np.concatenate(pieces), np.concatenate(source)
+    if "oneway" in lines:  # a one-way piece runs the way its source is drawn (OSM: the traffic's)
+        oneway = lines["oneway"].to_numpy()[source]
+        pieces = _as_drawn(pieces, lines.geometry.values[source], oneway)
 
     roads = lines.drop(columns="geometry").iloc[source].reset_index(drop=True)
     roads = gpd.GeoDataFrame(roads, geometry=pieces, crs=lines.crs)
@@ -78,6 +75,36 @@ def node_road_lines(
     used = np.union1d(roads["u"], roads["v"])
     nodes = nodes[nodes["node_id"].isin(used)].reset_index(drop=True)
     return roads, nodes
+
+
+def _split_and_match(lines: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces of ``lines`` split at every crossing, and the row (position) each comes from."""
+    merged = shapely.unary_union(lines.geometry.values)
+    pieces = shapely.get_parts(merged)
+    pieces = pieces[shapely.get_type_id(pieces) == 1]
+    pieces = pieces[shapely.length(pieces) >= MIN_SEGMENT_M]
+
+    # Each piece takes the attributes of the best-ranked source line under its midpoint.
+    midpoints = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
+    tree = shapely.STRtree(lines.geometry.values)
+    piece_idx, line_idx = tree.query(midpoints, predicate="dwithin", distance=0.5)
+    rank = lines["road_class"].map(lambda c: ROAD_CLASSES[c].rank).to_numpy()
+    pairs = pd.DataFrame({"piece": piece_idx, "line": line_idx, "rank": rank[line_idx]})
+    best = pairs.sort_values(["piece", "rank", "line"]).drop_duplicates("piece")
+    source = np.full(len(pieces), -1)
+    source[best["piece"].to_numpy()] = best["line"].to_numpy()
+    keep = source >= 0
+    return pieces[keep], source[keep]
+
+
+def _as_drawn(pieces: np.ndarray, sources: np.ndarray, oneway: np.ndarray) -> np.ndarray:
+    """``pieces`` of one-way sources reversed where the union drew them against their source."""
+    first = shapely.line_locate_point(sources, shapely.get_point(pieces, 0))
+    last = shapely.line_locate_point(sources, shapely.get_point(pieces, -1))
+    flip = oneway & (first > last)
+    pieces = pieces.copy()
+    pieces[flip] = shapely.reverse(pieces[flip])
+    return pieces
 
 
 def largest_component_share(roads: pd.DataFrame, n_nodes: int) -> float:

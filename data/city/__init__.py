@@ -11,7 +11,11 @@ Bundle contract (every file GeoParquet, geometry in WGS84 / EPSG:4326):
     road_id (str), u, v (int64, node ids of the routable graph), road_class (str: motorway,
     trunk, primary, secondary, tertiary, residential, service), name (str), lanes (Int64,
     nullable), maxspeed_kmh (float, NaN if unknown), width_m (float), length_m (float, measured
-    in the metric CRS), district_id (str), synthetic (bool), geometry (LineString).
+    in the metric CRS), district_id (str), synthetic (bool), osm_id (str, the OSM way it comes
+    from; "" if generated), ref (str, e.g. "N1"), oneway (bool: traffic runs from u to v only),
+    level (int, OSM ``layer``: 1 a bridge, -1 a tunnel; roads meet only at shared ends across
+    levels), lanes_estimated, maxspeed_estimated, width_estimated (bool: derived from the
+    class, not read from the source), geometry (LineString).
 ``nodes.parquet``
     node_id (int64), geometry (Point).
 ``buildings.parquet``
@@ -52,7 +56,8 @@ LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "roads": (
         "road_id", "u", "v", "road_class", "name", "lanes", "maxspeed_kmh", "width_m", "length_m",
-        "district_id", "synthetic",
+        "district_id", "synthetic", "osm_id", "ref", "oneway", "level", "lanes_estimated",
+        "maxspeed_estimated", "width_estimated",
     ),
     "nodes": ("node_id",),
     "buildings": (

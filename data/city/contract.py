@@ -20,9 +20,10 @@ from data.errors import BundleContractError
 NUMBERS = {
     "population", "households", "area_km2", "u", "v", "lanes", "maxspeed_kmh", "width_m",
     "length_m", "node_id", "levels", "height_m", "power_w", "mounting_height_m", "install_year",
-    "n_lamps",
+    "n_lamps", "level",
 }  # fmt: skip
-FLAGS = {"synthetic", "height_estimated"}
+FLAGS = {"synthetic", "height_estimated", "oneway", "lanes_estimated", "maxspeed_estimated",
+         "width_estimated"}  # fmt: skip
 GEOMETRIES = {
     "districts": {"Polygon", "MultiPolygon"},
     "roads": {"LineString", "MultiLineString"},

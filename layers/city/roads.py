@@ -24,6 +24,16 @@ CLASS_COLORS: dict[str, tuple[int, ...]] = {
 OTHER_COLOR = (178, 178, 176)
 
 
+def _named(roads) -> list[str]:
+    """``Boulevard Mohamed Zerktouni``, ``Route N1 (N1)`` with its ref, ``(unnamed)``."""
+    names = roads["name"].fillna("").astype(str).to_numpy()
+    refs = roads["ref"].fillna("").astype(str).to_numpy()
+    return [
+        (f"{n} ({r})" if n and r else n or (r and f"({r})") or "(unnamed)")
+        for n, r in zip(names, refs, strict=True)
+    ]
+
+
 def road_layer(city: City) -> LayerSpec:
     """Roads as a PathLayer; width is the carriageway width in metres (min 1 px)."""
     roads = city.roads
@@ -43,7 +53,7 @@ def road_layer(city: City) -> LayerSpec:
         },
         fields={
             "road_id": roads["road_id"],
-            "name": roads["name"].fillna("").replace("", "(unnamed)"),
+            "name": _named(roads),
             "road_class": roads["road_class"],
             "lanes": lanes,
             "maxspeed_kmh": roads["maxspeed_kmh"].astype(float),
@@ -72,6 +82,12 @@ ROADS_DETAILS = Details(
         ("width_m", "Width", "m"),
         ("length_m", "Length", "m"),
         ("district_id", "District", ""),
+        ("ref", "Reference", ""),
+        ("osm_id", "OpenStreetMap way", ""),
+        ("oneway", "One-way", ""),
+        ("level", "Level (bridge 1, tunnel -1)", ""),
+        ("lanes_estimated", "Lanes estimated from the class", ""),
+        ("maxspeed_estimated", "Speed limit estimated from the class", ""),
         ("synthetic", "Synthetic (estimated)", ""),
     ),
 )

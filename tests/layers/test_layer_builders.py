@@ -8,6 +8,7 @@ from data.errors import LayerSpecError
 from data.lighting.lamp_day import OK, lamp_day
 from data.power.network import load_power_network
 from data.traffic.network import traffic_network
+from data.transit.network import load_transit
 from data.water.network import load_water_network
 from layers.catalog import LAYER_BUILDERS, build_layer
 from layers.city.buildings import HEIGHT_CLASSES, height_colors
@@ -35,6 +36,8 @@ def test_every_layer_has_one_row_per_feature(city, specs):
         "power-lines": len(power.lines),
         "power-stations": len(power.substations) + len(power.transformers),
         "traffic": int(traffic_network(city).segments["road_ids"].map(len).sum()),
+        "transit-lines": len(load_transit(city).lines),
+        "transit-stops": len(load_transit(city).stops),
     }
     assert 0.01 * len(city.lamps) < faulty < 0.04 * len(city.lamps)
     for layer_id, spec in specs.items():
