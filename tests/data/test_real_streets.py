@@ -138,13 +138,17 @@ def test_lanes_and_speeds_missing_in_osm_are_estimated_and_flagged(real, source)
     assert (roads.loc[~known, "maxspeed_kmh"] == defaults[~known]).all()
 
 
-def test_no_generated_building_stands_on_a_real_street_and_lamps_line_them(real):
+def test_no_generated_building_stands_on_a_street_or_a_real_one_and_lamps_line_them(real):
     roads = _metric(real.roads, real)
     width = roads["road_class"].map(lambda c: ROAD_CLASSES[c].width_m).to_numpy()
     streets = shapely.buffer(roads.geometry.values, width / 2)
     buildings = _metric(real.buildings, real)
-    hit, _ = shapely.STRtree(streets).query(buildings.geometry.values, predicate="intersects")
-    assert len(hit) == 0 and len(buildings) > 10_000
+    generated = buildings[buildings["synthetic"]]
+    hit, _ = shapely.STRtree(streets).query(generated.geometry.values, predicate="intersects")
+    assert len(hit) == 0 and len(generated) > 40_000  # in the blocks the real streets enclose
+    traced = buildings[~buildings["synthetic"]].geometry.values
+    hit, _ = shapely.STRtree(traced).query(generated.geometry.values, predicate="intersects")
+    assert len(hit) == 0  # nor on a real building
     lamps = _metric(real.lamps, real).merge(
         roads[["road_id", "geometry"]].rename(columns={"geometry": "road"}), on="road_id"
     )
@@ -152,3 +156,21 @@ def test_no_generated_building_stands_on_a_real_street_and_lamps_line_them(real)
     lamp_width = lamps["road_id"].map(dict(zip(roads["road_id"], width, strict=True)))
     assert (gap <= lamp_width / 2 + 1.0).all()  # on the pavement by the kerb of their road
     assert 100_000 < len(real.lamps) < 125_000  # the spacing is re-checked at the switch
+
+
+def test_real_buildings_keep_their_footprint_and_measured_height(real):
+    from data.build.casablanca_buildings import KONTUR_FILE, OSM_FILE
+
+    kontur = gpd.read_parquet(KONTUR_FILE).explode(ignore_index=True)
+    osm = gpd.read_parquet(OSM_FILE)
+    real_rows = real.buildings[~real.buildings["synthetic"]]
+    assert len(real_rows) == len(kontur) + len(osm)
+    measured = real_rows[~real_rows["height_estimated"]].reset_index(drop=True)
+    assert len(measured) == len(kontur)
+    assert (measured["height_m"].to_numpy() == kontur["building_height"].to_numpy()).all()
+    assert measured.geometry.geom_equals_exact(kontur.geometry, tolerance=1e-7).all()
+    mapped = real_rows[real_rows["height_estimated"]]
+    assert {"moroccan_house", "apartment", "villa"} <= set(mapped["building_type"])
+    sources = {s["layer"]: s for s in real.meta["sources"]}
+    assert "Kontur / Geoalert" in sources["buildings"]["source"]
+    assert any("Kontur / Geoalert" in line for line in real.meta["attribution"])
