@@ -45,6 +45,8 @@ OSM_TYPES = {"house": "moroccan_house", "terrace": "moroccan_house", "detached":
 BLOCK_AREA_M2 = (300.0, 1_000_000.0)
 LOT_GAP_M = 4.0  # between neighbouring generated footprints (as the procedural city)
 LOT_SHARE_OF_BLOCK = 0.35  # a lot's edge against the district's procedural block edge
+GENERIC_OSM_TYPES = ("yes", "roof", "construction")  # building=* saying nothing of its use
+MIN_CUT_SHARE = 0.5  # a lot cut by the block's edge stays if half of it is inside
 CLEARANCE_M = 1.0  # a generated footprint keeps this far from a real one
 
 
@@ -95,7 +97,7 @@ def street_blocks(lines: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _lots(block, lot_m: float) -> np.ndarray:
-    """Rectangular footprints laid on the block's own axes, each wholly inside ``block``."""
+    """Footprints on a grid of lots laid on the block's own axes, each inside ``block``."""
     ring = np.asarray(shapely.get_coordinates(shapely.oriented_envelope(block)))[:4]
     if len(ring) < 4:
         return np.empty(0, dtype=object)
@@ -108,7 +110,40 @@ def _lots(block, lot_m: float) -> np.ndarray:
     corners = np.stack([start, start + du, start + du + dv, start + dv], axis=1)
     lots = shapely.buffer(shapely.polygons(corners), -LOT_GAP_M / 2, join_style="mitre")
     lots = lots[~shapely.is_empty(lots)]
-    return lots[shapely.within(lots, block)]
+    inside = shapely.within(lots, block)
+    # a lot the block's edge cuts keeps its part inside, if that is most of it
+    cut = shapely.intersection(lots[~inside], block)
+    cut = np.array([max(shapely.get_parts(c), key=shapely.area) if not c.is_empty else c
+                    for c in cut], dtype=object)  # fmt: skip
+    kept = cut[shapely.area(cut) >= MIN_CUT_SHARE * shapely.area(lots[~inside])]
+    return np.concatenate([lots[inside], kept[shapely.get_type_id(kept) == 3]])
+
+
+def _census_types(district: pd.Series, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` building types drawn from ``district``'s census dwelling shares.
+
+    As the procedural city draws them: weighted by floor area per dwelling, some apartments
+    (in the business districts) as towers.
+    """
+    kinds = list(FLOOR_AREA_PER_DWELLING_M2)
+    weights = np.array([district[f"share_{k}"] * FLOOR_AREA_PER_DWELLING_M2[k] for k in kinds])
+    kind = rng.choice(kinds, size=n, p=weights / weights.sum())
+    towers = TOWER_SHARE.get(district["name"], 0.0)
+    return np.where((kind == "apartment") & (rng.random(n) < towers), "tower", kind)
+
+
+def _district_at(points: np.ndarray, metric: gpd.GeoDataFrame) -> np.ndarray:
+    """The district of each point, nearest if in none.
+
+    Where districts overlap, the smallest: Méchouar is an enclave that the neighbouring
+    arrondissements' polygons also cover.
+    """
+    where = gpd.GeoDataFrame(geometry=points, crs=metric.crs)
+    by_size = metric.assign(_area=metric.area).sort_values("_area")[["district_id", "geometry"]]
+    joined = gpd.sjoin_nearest(where, by_size.reset_index(drop=True), how="left")
+    joined = joined.sort_values("index_right", kind="stable")  # smallest district first
+    first = joined[~joined.index.duplicated(keep="first")]["district_id"]
+    return first.reindex(np.arange(len(points))).to_numpy()
 
 
 def block_buildings(
@@ -120,23 +155,16 @@ def block_buildings(
     # off a local street's carriageway and pavement; lots along wider streets are dropped after
     street_half = ROAD_CLASSES["residential"].width_m / 2 + SETBACK_M
     inner = shapely.buffer(blocks, -street_half, join_style="mitre")
-    where = gpd.GeoDataFrame(geometry=shapely.point_on_surface(blocks), crs=lines.crs)
-    district = gpd.sjoin(where, metric[["district_id", "geometry"]], how="left")
-    district = district[~district.index.duplicated()]["district_id"].to_numpy()
+    district = _district_at(shapely.point_on_surface(blocks), metric)
     info = metric.set_index("district_id")
     density = info["population"] / info["area_km2"].clip(lower=0.01)
     rng = np.random.default_rng(seed + 2)
-    kinds = list(FLOOR_AREA_PER_DWELLING_M2)
     frames = []
     for district_id, members in pd.Series(np.arange(len(blocks))).groupby(district).groups.items():
         lot_m = LOT_SHARE_OF_BLOCK * block_size_m(float(density[district_id]))
         lots = [_lots(inner[k], lot_m) for k in members if not shapely.is_empty(inner[k])]
         footprints = np.concatenate([lot for lot in lots if len(lot)] or [np.empty(0, object)])
-        weights = np.array([info.loc[district_id, f"share_{k}"] * FLOOR_AREA_PER_DWELLING_M2[k]
-                            for k in kinds])  # fmt: skip
-        kind = rng.choice(kinds, size=len(footprints), p=weights / weights.sum())
-        towers = TOWER_SHARE.get(info.loc[district_id, "name"], 0.0)
-        kind = np.where((kind == "apartment") & (rng.random(len(kind)) < towers), "tower", kind)
+        kind = _census_types(info.loc[district_id], len(footprints), rng)
         frames.append(gpd.GeoDataFrame({"building_type": kind, "district_id": district_id},
                                        geometry=footprints, crs=lines.crs))  # fmt: skip
     buildings = pd.concat(frames, ignore_index=True)
@@ -161,5 +189,14 @@ def buildings_on_real_streets(
     hit, _ = shapely.STRtree(taken).query(generated.geometry.values, predicate="intersects")
     keep = ~shapely.intersects(generated.geometry.values, patch)
     keep[np.unique(hit)] = False
-    generated = generated[keep].drop(columns="district_id")
+    generated = generated[keep]
+    metric = districts.to_crs(lines.crs)
+    real["district_id"] = _district_at(shapely.point_on_surface(real.geometry.values), metric)
+    # an OSM building tagged only "yes" (or a roof, a site) takes a type from its district's
+    # census, as a generated one does; its footprint stays the real one
+    generic = np.flatnonzero(real["building_type"].isin(GENERIC_OSM_TYPES).to_numpy())
+    rng = np.random.default_rng(seed + 3)
+    info, column = metric.set_index("district_id"), real.columns.get_loc("building_type")
+    for district_id, at in pd.Series(generic).groupby(real["district_id"].to_numpy()[generic]):
+        real.iloc[at.to_numpy(), column] = _census_types(info.loc[district_id], len(at), rng)
     return gpd.GeoDataFrame(pd.concat([real, generated], ignore_index=True), crs=lines.crs)

@@ -145,7 +145,8 @@ def test_no_generated_building_stands_on_a_street_or_a_real_one_and_lamps_line_t
     buildings = _metric(real.buildings, real)
     generated = buildings[buildings["synthetic"]]
     hit, _ = shapely.STRtree(streets).query(generated.geometry.values, predicate="intersects")
-    assert len(hit) == 0 and len(generated) > 40_000  # in the blocks the real streets enclose
+    assert len(hit) == 0 and len(generated) > 50_000  # in the blocks the real streets enclose
+    assert set(buildings["district_id"]) == set(real.districts["district_id"])  # Méchouar too
     traced = buildings[~buildings["synthetic"]].geometry.values
     hit, _ = shapely.STRtree(traced).query(generated.geometry.values, predicate="intersects")
     assert len(hit) == 0  # nor on a real building
@@ -171,6 +172,8 @@ def test_real_buildings_keep_their_footprint_and_measured_height(real):
     assert measured.geometry.geom_equals_exact(kontur.geometry, tolerance=1e-7).all()
     mapped = real_rows[real_rows["height_estimated"]]
     assert {"moroccan_house", "apartment", "villa"} <= set(mapped["building_type"])
+    assert not {"yes", "roof", "construction"} & set(mapped["building_type"])  # typed by census
+    assert {"school", "mosque", "office"} <= set(real_rows["building_type"])  # uses kept
     sources = {s["layer"]: s for s in real.meta["sources"]}
     assert "Kontur / Geoalert" in sources["buildings"]["source"]
     assert any("Kontur / Geoalert" in line for line in real.meta["attribution"])
