@@ -190,6 +190,7 @@ def layout(city: City) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray]:
     )
     sources = _source_nodes(junctions, trunk_node, xy)
     _connect_dmas(pipes, junctions, u, v, trunk_node, sources, xy)
+    _merge_unmetered(pipes, junctions)
     _size_pipes(pipes, junctions, u, v, sources)
     return pipes, junctions, sources
 
@@ -277,6 +278,30 @@ def _connect_dmas(pipes, junctions, u, v, trunk_node, sources, xy) -> None:
     pipes["role"] = role
     pipes["status"] = np.where(role == "boundary", "closed", "open")
     junctions["supplied"] = np.isin(root, list(supplied))
+
+
+def _merge_unmetered(pipes, junctions) -> None:
+    """Fold a DMA that got no PRV inlet into the DMA whose pipe feeds it (in place).
+
+    On a real street graph an H3 cell can hold a sliver of a few junctions reached only
+    through a plain transfer pipe (no PRV could be placed there): not a metered area of its
+    own, so it joins the area it is fed from.
+    """
+    metered = set(pipes.loc[pipes["role"] == "inlet", "dma_id"])
+    start, end = pipes["start_id"].to_numpy(), pipes["end_id"].to_numpy()
+    for dma in sorted(set(junctions["dma_id"]) - metered - {"trunk"}):
+        members = set(junctions.loc[junctions["dma_id"] == dma, "junction_id"])
+        feeds = (pipes["role"] == "transfer").to_numpy() & (
+            np.isin(start, list(members)) != np.isin(end, list(members))
+        )
+        outside = [a if b in members else b for a, b in zip(start[feeds], end[feeds], strict=True)]
+        into = set(junctions.loc[junctions["junction_id"].isin(outside), "dma_id"]) - {"trunk"}
+        if not into:
+            continue
+        target = sorted(into)[0]
+        junctions.loc[junctions["dma_id"] == dma, "dma_id"] = target
+        pipes.loc[pipes["dma_id"] == dma, "dma_id"] = target
+        pipes.loc[feeds, ["role", "dma_id"]] = ["distribution", target]
 
 
 class _PrvNodes:

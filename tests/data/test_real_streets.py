@@ -189,3 +189,19 @@ def test_every_real_building_goes_out_and_back_through_ngsi_ld(real):
     entities = building_entities(buildings, "Casablanca", form="keyValues")
     back = read_buildings(entities, "export", tuple(real.buildings.total_bounds))
     assert len(back) == len(buildings)  # no footprint too small to survive the export
+
+
+@pytest.mark.slow
+def test_the_networks_build_on_the_real_streets_and_every_dma_is_metered(tmp_path):
+    """The whole bundle with its networks (~45 s): a cell's sliver that only a plain pipe
+    reaches is no DMA of its own but joins the one feeding it, so every DMA has a PRV inlet."""
+    from data.build.__main__ import main as build
+    from data.water.network import read_water_network
+
+    out = tmp_path / "casablanca"
+    with contextlib.redirect_stdout(None):
+        assert build(["casablanca", "--streets", "osm", "--out", str(out)]) == 0
+    net = read_water_network("casablanca", out)
+    inlets = net.pipes[net.pipes["role"] == "inlet"]
+    assert set(net.dmas["dma_id"]) == set(inlets["dma_id"]) and len(net.dmas) > 50
+    assert set(net.junctions["dma_id"]) - {"trunk"} == set(net.dmas["dma_id"])
