@@ -19,15 +19,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from data.build.casablanca_source import SETBACK_M, block_size_m, off_the_streets
+from data.build.casablanca_source import (
+    SETBACK_M,
+    block_size_m,
+    census_types,
+    generated_levels,
+    off_the_streets,
+)
 from data.city.constants import (
     DEFAULT_LEVELS,
-    FLOOR_AREA_PER_DWELLING_M2,
     LEVELS_BY_OSM_BUILDING,
-    LEVELS_BY_TYPE,
     METRES_PER_LEVEL,
     ROAD_CLASSES,
-    TOWER_SHARE,
 )
 from data.errors import SourceDataError
 
@@ -123,19 +126,6 @@ def _lots(block, lot_m: float) -> np.ndarray:
     return np.concatenate([lots[inside], kept[shapely.get_type_id(kept) == 3]])
 
 
-def _census_types(district: pd.Series, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` building types drawn from ``district``'s census dwelling shares.
-
-    As the procedural city draws them: weighted by floor area per dwelling, some apartments
-    (in the business districts) as towers.
-    """
-    kinds = list(FLOOR_AREA_PER_DWELLING_M2)
-    weights = np.array([district[f"share_{k}"] * FLOOR_AREA_PER_DWELLING_M2[k] for k in kinds])
-    kind = rng.choice(kinds, size=n, p=weights / weights.sum())
-    towers = TOWER_SHARE.get(district["name"], 0.0)
-    return np.where((kind == "apartment") & (rng.random(n) < towers), "tower", kind)
-
-
 def _district_at(points: np.ndarray, metric: gpd.GeoDataFrame) -> np.ndarray:
     """The district of each point, nearest if in none.
 
@@ -168,18 +158,11 @@ def block_buildings(
         lot_m = LOT_SHARE_OF_BLOCK * block_size_m(float(density[district_id]))
         lots = [_lots(inner[k], lot_m) for k in members if not shapely.is_empty(inner[k])]
         footprints = np.concatenate([lot for lot in lots if len(lot)] or [np.empty(0, object)])
-        kind = _census_types(info.loc[district_id], len(footprints), rng)
+        kind = census_types(info.loc[district_id], len(footprints), rng)
         frames.append(gpd.GeoDataFrame({"building_type": kind, "district_id": district_id},
                                        geometry=footprints, crs=lines.crs))  # fmt: skip
     buildings = pd.concat(frames, ignore_index=True)
-    low = np.array([LEVELS_BY_TYPE[k][0] for k in buildings["building_type"]])
-    high = np.array([LEVELS_BY_TYPE[k][1] for k in buildings["building_type"]])
-    levels = rng.integers(low, high + 1)
-    buildings["levels"] = levels.astype(np.int32)
-    buildings["height_m"] = levels * METRES_PER_LEVEL
-    buildings["height_estimated"] = True
-    buildings["synthetic"] = True
-    return gpd.GeoDataFrame(buildings, geometry="geometry", crs=lines.crs)
+    return generated_levels(buildings, rng)
 
 
 def buildings_on_real_streets(
@@ -202,5 +185,5 @@ def buildings_on_real_streets(
     rng = np.random.default_rng(seed + 3)
     info, column = metric.set_index("district_id"), real.columns.get_loc("building_type")
     for district_id, at in pd.Series(generic).groupby(real["district_id"].to_numpy()[generic]):
-        real.iloc[at.to_numpy(), column] = _census_types(info.loc[district_id], len(at), rng)
+        real.iloc[at.to_numpy(), column] = census_types(info.loc[district_id], len(at), rng)
     return gpd.GeoDataFrame(pd.concat([real, generated], ignore_index=True), crs=lines.crs)

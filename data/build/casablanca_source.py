@@ -283,18 +283,12 @@ def synthetic_buildings(
         shapely.buffer(arterials.geometry.values, arterials["width_m"].to_numpy() / 2 + SETBACK_M)
     )
     shapely.prepare(avoid)
-    kinds = list(FLOOR_AREA_PER_DWELLING_M2)
     frames = []
     info = districts.set_index("district_id")
-    for district_id, name, _block_m, cells in blocks:
+    for district_id, _name, _block_m, cells in blocks:
         if len(cells) == 0:
             continue
-        weights = np.array(
-            [info.loc[district_id, f"share_{k}"] * FLOOR_AREA_PER_DWELLING_M2[k] for k in kinds]
-        )
-        kind = rng.choice(kinds, size=len(cells), p=weights / weights.sum())
-        tower = (kind == "apartment") & (rng.random(len(cells)) < TOWER_SHARE.get(name, 0.0))
-        kind = np.where(tower, "tower", kind)
+        kind = census_types(info.loc[district_id], len(cells), rng)
         street_half = ROAD_CLASSES["residential"].width_m / 2 + SETBACK_M
         inner = shapely.buffer(cells, -street_half, join_style="mitre")
         keep = ~shapely.is_empty(inner)
@@ -311,6 +305,14 @@ def synthetic_buildings(
     buildings = buildings[~shapely.intersects(avoid, buildings.geometry.values)].reset_index(
         drop=True
     )
+    return generated_levels(gpd.GeoDataFrame(buildings, crs=CASABLANCA_CRS), rng)
+
+
+def generated_levels(buildings: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Generated ``buildings`` with levels drawn in their type's range, flagged synthetic.
+
+    Levels from `LEVELS_BY_TYPE`; heights at `METRES_PER_LEVEL` a level, estimated.
+    """
     low = np.array([LEVELS_BY_TYPE[k][0] for k in buildings["building_type"]])
     high = np.array([LEVELS_BY_TYPE[k][1] for k in buildings["building_type"]])
     levels = rng.integers(low, high + 1)
@@ -318,7 +320,20 @@ def synthetic_buildings(
     buildings["height_m"] = levels * METRES_PER_LEVEL
     buildings["height_estimated"] = True
     buildings["synthetic"] = True
-    return gpd.GeoDataFrame(buildings, geometry="geometry", crs=CASABLANCA_CRS)
+    return gpd.GeoDataFrame(buildings, geometry="geometry", crs=buildings.crs)
+
+
+def census_types(district: pd.Series, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` building types drawn from ``district``'s census dwelling shares.
+
+    As the procedural city draws them: weighted by floor area per dwelling, some apartments
+    (in the business districts) as towers.
+    """
+    kinds = list(FLOOR_AREA_PER_DWELLING_M2)
+    weights = np.array([district[f"share_{k}"] * FLOOR_AREA_PER_DWELLING_M2[k] for k in kinds])
+    kind = rng.choice(kinds, size=n, p=weights / weights.sum())
+    towers = TOWER_SHARE.get(district["name"], 0.0)
+    return np.where((kind == "apartment") & (rng.random(n) < towers), "tower", kind)
 
 
 def off_the_streets(buildings: gpd.GeoDataFrame, lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
