@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from data.build.bundle import record_source
 from data.build.parts import BundlePart
 from data.city import City, load_city
 from data.errors import SourceDataError
+from data.interop.entity_files import write_geoparquet
 
 SOURCES_ROOT = Path(__file__).resolve().parents[1] / "sources"
 LINES_FILE = "transit_lines.parquet"
@@ -210,16 +209,9 @@ def build_transit(city: City) -> Transit:
 
 
 def save_transit(transit: Transit, folder: Path) -> None:
-    """Write both files into ``folder``, each atomically (a temporary file renamed)."""
-    for frame, name in ((transit.lines, LINES_FILE), (transit.stops, STOPS_FILE)):
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".parquet.tmp")
-        os.close(fd)
-        try:
-            frame.to_parquet(tmp, compression="zstd", index=False)
-            os.chmod(tmp, 0o644)  # as the bundle's other files (mkstemp makes it private)
-            os.replace(tmp, Path(folder) / name)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    """Write both files into ``folder``, each atomically and read back (`write_geoparquet`)."""
+    write_geoparquet(transit.lines, Path(folder) / LINES_FILE)
+    write_geoparquet(transit.stops, Path(folder) / STOPS_FILE)
 
 
 def load_transit(city: City) -> Transit:
