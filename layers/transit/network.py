@@ -21,7 +21,6 @@ LINE_WIDTH_M = 10.0
 STOP_RADIUS_M = 14.0
 STOP_FILL = (255, 255, 255, 255)
 STOP_OUTLINE = {"tram": (40, 40, 48, 255), "busway": (31, 119, 180, 255)}
-MODE_LABEL = {"tram": "tram", "busway": "busway"}
 NONE_COLOR = (160, 160, 160, 255)
 
 
@@ -46,12 +45,8 @@ def transit_line_layer(city: City) -> LayerSpec:
     for ref, group in lines.groupby("ref", sort=True):
         first = group.iloc[0]
         estimated = " (colour chosen by the twin)" if bool(first["color_estimated"]) else ""
-        legend.append(
-            LegendEntry(
-                f"{ref} {MODE_LABEL[first['mode']]}{estimated}",
-                tuple(int(v) for v in _hex_rgba([first["color"]])[0]),
-            )  # fmt: skip
-        )
+        color = tuple(int(v) for v in _hex_rgba([first["color"]])[0])
+        legend.append(LegendEntry(f"{ref} {first['mode']}{estimated}", color))
     return LayerSpec(
         id=LINES_LAYER_ID,
         title="Tram and busway lines",
