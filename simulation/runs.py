@@ -52,7 +52,12 @@ def execute(
     ``failed`` (with the error) or ``cancelled`` (if its record was cancelled meanwhile).
     """
     record = store.get(scenario_id)
-    store.start(scenario_id)
+    try:
+        store.start(scenario_id)
+    except ScenarioStoreError:
+        if store.get(scenario_id).status == "cancelled":  # cancelled before it started
+            return store.get(scenario_id)
+        raise
     started = time.perf_counter()
 
     def report(fraction: float, message: str) -> None:

@@ -337,15 +337,22 @@ class ScenarioStore:
             return ds.load()
 
     def _change(self, scenario_id: str, allowed: tuple[str, ...], assignments: str, args) -> None:
+        # One conditional UPDATE: a check then a write would let a concurrent change (a
+        # cancel between a worker's check and its start) be overwritten.
+        marks = ", ".join("?" * len(allowed))
         with self._connect() as db:
+            changed = db.execute(
+                f"UPDATE scenarios SET {assignments} WHERE id = ? AND status IN ({marks})",
+                (*args, scenario_id, *allowed),
+            ).rowcount
+            if changed:
+                return
             row = db.execute("SELECT status FROM scenarios WHERE id = ?", (scenario_id,)).fetchone()
-            if row is None:
-                raise ScenarioStoreError(f"no scenario {scenario_id!r} in {self.path}")
-            if row["status"] not in allowed:
-                raise ScenarioStoreError(
-                    f"scenario {scenario_id} is {row['status']}; expected {' or '.join(allowed)}"
-                )
-            db.execute(f"UPDATE scenarios SET {assignments} WHERE id = ?", (*args, scenario_id))
+        if row is None:
+            raise ScenarioStoreError(f"no scenario {scenario_id!r} in {self.path}")
+        raise ScenarioStoreError(
+            f"scenario {scenario_id} is {row['status']}; expected {' or '.join(allowed)}"
+        )
 
 
 def _record(row: sqlite3.Row) -> ScenarioRecord:

@@ -2,6 +2,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,35 @@ def test_status_changes_are_checked(tmp_path):
     with pytest.raises(ScenarioStoreError, match="name: a scenario needs a name"):
         _add(store, "  ")
     assert len(store.records()) == 1
+
+
+def test_a_cancel_racing_a_start_is_never_overwritten(tmp_path):
+    """Whichever wins, a cancel that reports success leaves the run cancelled."""
+    store = ScenarioStore(tmp_path / "s.sqlite")
+    records = [_add(store, f"run {i}") for i in range(40)]
+    outcomes, unexpected = {}, []
+
+    def cancel_all():
+        for record in records:
+            outcomes[record.id] = store.cancel(record.id)
+
+    def start_all():
+        for record in records:
+            try:
+                store.start(record.id)
+            except ScenarioStoreError as err:
+                if "is cancelled" not in str(err):
+                    unexpected.append(err)
+
+    threads = [threading.Thread(target=cancel_all), threading.Thread(target=start_all)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert unexpected == []
+    for record in records:
+        assert outcomes[record.id], "a queued or running run can always be cancelled"
+        assert store.get(record.id).status == "cancelled"
 
 
 def test_a_run_whose_process_died_reads_as_interrupted(tmp_path, monkeypatch):

@@ -117,6 +117,15 @@ def test_a_cancelled_run_stops_at_its_next_step_and_keeps_nothing(store):
     assert cancelled.result_file is None and list(store.results_dir.iterdir()) == []
 
 
+def test_a_run_cancelled_before_it_starts_is_not_started(store):
+    record = _submit(store)
+    store.cancel(record.id)
+    told = []
+    cancelled = execute(store, record.id, lambda fraction, message: told.append(message))
+    assert cancelled.status == "cancelled" and cancelled.started_at is None
+    assert told == [] and list(store.results_dir.iterdir()) == []
+
+
 def test_every_kind_declares_units_for_its_kpis():
     for kind in scenario_kinds.KINDS.values():
         assert kind.kpis and all(k.unit for k in kind.kpis), kind.name
